@@ -40,11 +40,11 @@ const (
 // Failure is a classified error: what class it is, why, and how long the other side asked us to wait.
 // Code and Detail are for the operator's log, never for the seller.
 type Failure struct {
-	Class      Class
-	Reason     Reason
-	RetryAfter time.Duration
-	Code       string // upstream code: KIE code or failCode, Telegram error_code
-	Detail     string // upstream message, already free of secrets
+	Class      Class         `json:"class"`
+	Reason     Reason        `json:"reason"`
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	Code       string        `json:"code,omitempty"`   // upstream code: KIE code or failCode, Telegram error_code
+	Detail     string        `json:"detail,omitempty"` // upstream message, already free of secrets
 }
 
 func (f Failure) Error() string {

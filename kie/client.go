@@ -1,0 +1,240 @@
+// Package kie is the one client for the KIE API (market jobs, file upload, credits) and the one
+// place that turns its errors into messages.Failure.
+//
+// The client never retries: every call is one attempt bounded by the caller's ctx, and the job
+// supervisor decides what to do with the classified failure.
+package kie
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+
+	"neurocards/messages"
+)
+
+// Config configures a Client. The zero value of every field but the URLs and the key is usable.
+type Config struct {
+	APIURL    string // e.g. https://api.kie.ai
+	UploadURL string // e.g. https://kieai.redpandaai.co
+	APIKey    string
+	// HTTP is the client for every call; nil means one with transport timeouts but no overall
+	// Timeout, since every call carries a ctx deadline.
+	HTTP *http.Client
+	// CreatePer10s caps createTask calls in any 10 s window; 0 means 20, KIE's documented limit.
+	CreatePer10s int
+	// BreakerFailures is how many consecutive failures open the breaker; 0 means 5.
+	BreakerFailures int
+	// BreakerCooldown is how long the breaker stays open before it lets one call through; 0 means 30 s.
+	BreakerCooldown time.Duration
+	Logger          *slog.Logger
+}
+
+// Client talks to KIE. It is safe for concurrent use.
+type Client struct {
+	apiURL    string
+	uploadURL string
+	key       string
+	http      *http.Client
+	create    *rate.Limiter
+	breaker   *gobreaker.CircuitBreaker[struct{}]
+	log       *slog.Logger
+}
+
+const maxAPIBody = 1 << 20 // an API answer is a few hundred bytes; anything near this is not KIE
+
+// New returns a Client for cfg.
+func New(cfg Config) *Client {
+	c := &Client{
+		apiURL:    strings.TrimRight(cfg.APIURL, "/"),
+		uploadURL: strings.TrimRight(cfg.UploadURL, "/"),
+		key:       cfg.APIKey,
+		http:      cfg.HTTP,
+		log:       cfg.Logger,
+	}
+	if c.http == nil {
+		c.http = &http.Client{Transport: defaultTransport()}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.create = newCreateLimiter(cfg.CreatePer10s)
+	c.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, c.log)
+	return c
+}
+
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	// Starts once the request body is sent, so it bounds a silent server, not a long upload.
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.MaxIdleConnsPerHost = 8
+	return t
+}
+
+// newCreateLimiter returns a token bucket that lets at most n createTask calls out in ANY 10 s
+// window. A bucket of burst b refilled at r per second admits at most b + 10·r events in 10 s
+// (b saved-up tokens plus what drips in), so with b = n/4 and r = (n−b)/10 s the worst window
+// holds exactly n, while a quiet client can still fire b calls at once. For n = 20: burst 5,
+// 1.5 per second.
+func newCreateLimiter(n int) *rate.Limiter {
+	if n <= 0 {
+		n = 20
+	}
+	burst := max(n/4, 1)
+	if n == 1 {
+		// b + 10·r = 1 leaves no room for a refill; one call per 10 s is the closest honest limit.
+		return rate.NewLimiter(rate.Every(10*time.Second), 1)
+	}
+	return rate.NewLimiter(rate.Limit(float64(n-burst)/10), burst)
+}
+
+// BreakerState returns "closed", "open" or "half-open".
+func (c *Client) BreakerState() string { return c.breaker.State().String() }
+
+// guard runs one upstream call through the breaker. A rejected call comes back as an *Error
+// wrapping gobreaker.ErrOpenState or ErrTooManyRequests.
+func guard[T any](c *Client, op string, call func() (T, error)) (T, error) {
+	var out T
+	_, err := c.breaker.Execute(func() (struct{}, error) {
+		var err error
+		out, err = call()
+		return struct{}{}, err
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return out, &Error{Op: op, Err: err}
+	}
+	return out, err
+}
+
+// do sends req with the key and decodes the envelope. It succeeds only on HTTP 2xx with body
+// code 200; it returns the envelope's data.
+func (c *Client) do(op string, req *http.Request) (json.RawMessage, error) {
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &Error{Op: op, Err: scrubErr(err, c.key)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
+	if err != nil {
+		return nil, &Error{Op: op, HTTPStatus: httpStatusIfBad(resp), Err: scrubErr(err, c.key)}
+	}
+	var env envelope
+	jsonErr := json.Unmarshal(body, &env)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &Error{Op: op, HTTPStatus: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		if jsonErr == nil {
+			e.Code, e.Msg = env.code(), scrub(env.msg(), c.key)
+		} else {
+			e.Msg = scrub(snippet(body), c.key)
+		}
+		return nil, e
+	}
+	if jsonErr != nil || env.Code == nil {
+		return nil, &Error{Op: op, Msg: "answer is not a KIE envelope: " + scrub(snippet(body), c.key), Err: jsonErr}
+	}
+	if !env.ok() {
+		code := env.code()
+		if code == 200 { // "success": false with code 200: never seen, but not a success either
+			code = 0
+		}
+		return nil, &Error{Op: op, Code: code, Msg: scrub(env.msg(), c.key)}
+	}
+	return env.Data, nil
+}
+
+func httpStatusIfBad(resp *http.Response) int {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode
+	}
+	return 0
+}
+
+// snippet keeps the start of an unexpected body (an HTML error page) for the operator's log.
+func snippet(b []byte) string {
+	const n = 120
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = s[:n]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return s
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Classify and breaker share this: a call counts against the breaker only when KIE or the path to
+// it misbehaved.
+func countsAsFailure(err error) bool {
+	f := Classify(err)
+	return f.Class == messages.Transient || f.Class == messages.Operator
+}
+
+func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *gobreaker.CircuitBreaker[struct{}] {
+	if failures <= 0 {
+		failures = 5
+	}
+	if cooldown <= 0 {
+		cooldown = 30 * time.Second
+	}
+	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "kie",
+		MaxRequests: 1,
+		Timeout:     cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
+		// Runs under the breaker's mutex: log only, never touch the breaker from here.
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			switch to {
+			case gobreaker.StateOpen:
+				log.Warn("kie: circuit breaker opened", "breaker", name, "from", from.String(), "cooldown", cooldown)
+			case gobreaker.StateClosed:
+				log.Info("kie: circuit breaker closed", "breaker", name, "from", from.String())
+			default:
+				log.Info("kie: circuit breaker half-open", "breaker", name, "from", from.String())
+			}
+		},
+		IsSuccessful: func(err error) bool { return err == nil || !countsAsFailure(err) },
+		IsExcluded:   excludedFromBreaker,
+	})
+}
+
+// excludedFromBreaker leaves out results that say nothing about KIE's health: our own cancellation,
+// and "recordInfo is null", which a healthy KIE answers for a task it has lost or not yet indexed;
+// counting it would let one lost task's poller open the breaker for everybody.
+func excludedFromBreaker(err error) bool {
+	return errors.Is(err, context.Canceled) || IsUnknownTask(err)
+}

@@ -1,0 +1,100 @@
+package messages
+
+import "github.com/go-telegram/bot/models"
+
+// Update is one Telegram update on its way to the seller's session. Done is called exactly once,
+// when the update's effect is persisted (or the update is known to need none), so that the poller
+// may confirm it to Telegram.
+type Update struct {
+	Update *models.Update
+	Done   func()
+}
+
+// JobFinished tells a session that one of its jobs reached a terminal outcome.
+type JobFinished struct {
+	JobID   uint64
+	Outcome Outcome
+}
+
+// Crashed reports that an actor's Receive panicked. The recover middleware sends it to the parent
+// instead of letting hollywood restart the actor.
+type Crashed struct {
+	ID     string // the crashed actor's id
+	Reason string
+	Stack  string
+}
+
+// StatusPosted tells a job the message id of its status message once Telegram has it.
+type StatusPosted struct{ MessageID int }
+
+// Step names a job's child: generation (KIE) or delivery (Telegram).
+type Step string
+
+const (
+	StepGenerate Step = "generate"
+	StepDeliver  Step = "deliver"
+)
+
+// JobEvent is a fact the job state machine reacts to.
+type JobEvent interface{ jobEvent() }
+
+// JobStart starts or resumes a job from its persisted stage.
+type JobStart struct{}
+
+// PhotoUploaded: the seller's photo is on KIE's file host.
+type PhotoUploaded struct {
+	Run int
+	URL string
+}
+
+// TaskCreated: KIE accepted createTask. Persisted before anything else so a restart polls this task.
+type TaskCreated struct {
+	Run    int
+	TaskID string
+}
+
+// Generated: the KIE task succeeded with a result file at ResultURL.
+type Generated struct {
+	Run       int
+	ResultURL string
+}
+
+// Downloaded: the result file is on disk.
+type Downloaded struct {
+	Run  int
+	Path string
+}
+
+// Delivered: Telegram accepted the result message.
+type Delivered struct {
+	Run       int
+	MessageID int
+	FileID    string
+}
+
+// StepFailed: one attempt of a child failed; the job decides whether to retry it.
+type StepFailed struct {
+	Run     int
+	Step    Step
+	Failure Failure
+}
+
+// RetryDue: the backoff before restarting a child has passed. Counted is false when the wait was
+// not a failed attempt (an open breaker, a rate limit), so it does not use up the attempt budget.
+type RetryDue struct {
+	Step    Step
+	Counted bool
+}
+
+// DeadlinePassed: the whole-job deadline has come.
+type DeadlinePassed struct{}
+
+func (JobStart) jobEvent()       {}
+func (PhotoUploaded) jobEvent()  {}
+func (TaskCreated) jobEvent()    {}
+func (Generated) jobEvent()      {}
+func (Downloaded) jobEvent()     {}
+func (Delivered) jobEvent()      {}
+func (StepFailed) jobEvent()     {}
+func (RetryDue) jobEvent()       {}
+func (DeadlinePassed) jobEvent() {}

@@ -1,0 +1,89 @@
+package messages
+
+import "time"
+
+// Stage is how far a job has got. Stages are persisted and only move forward, except that a failed
+// generation attempt sends the job back to Queued for a fresh KIE task.
+type Stage string
+
+const (
+	StageQueued     Stage = "queued"     // credits held, nothing sent to KIE yet
+	StageUploading  Stage = "uploading"  // the photo is being moved from Telegram to KIE's file host
+	StageSubmitted  Stage = "submitted"  // KIE has a task (TaskID); we poll it
+	StageGenerated  Stage = "generated"  // KIE finished (ResultURL); the file is not ours yet
+	StageDownloaded Stage = "downloaded" // the result is on disk (FilePath)
+	StageDelivered  Stage = "delivered"  // the seller has it (MessageID, FileID)
+)
+
+// Outcome is how a job ended. The empty outcome means the job is still in flight.
+type Outcome string
+
+const (
+	OutcomeNone   Outcome = ""
+	OutcomeDone   Outcome = "done"   // delivered, credits captured
+	OutcomeFailed Outcome = "failed" // not delivered, credits released
+)
+
+// Output says how a result is delivered: as a video, or as an image.
+type Output string
+
+const (
+	OutputVideo Output = "video"
+	OutputImage Output = "image"
+)
+
+// Job is the persisted record of one generation the seller paid for.
+type Job struct {
+	ID     uint64 `json:"id"`
+	UserID int64  `json:"user_id"`
+	ChatID int64  `json:"chat_id"`
+	Lang   string `json:"lang"`
+
+	Kind    string `json:"kind"`
+	Model   string `json:"model"`
+	Output  Output `json:"output"`
+	Price   int64  `json:"price"`
+	Photo   Photo  `json:"photo"`
+	Product string `json:"product"`
+	RetryOf uint64 `json:"retry_of,omitempty"` // the failed job this one repeats
+
+	Stage     Stage  `json:"stage"`
+	UploadURL string `json:"upload_url,omitempty"`
+	TaskID    string `json:"task_id,omitempty"`
+	ResultURL string `json:"result_url,omitempty"`
+	FilePath  string `json:"file_path,omitempty"`
+	MessageID int    `json:"message_id,omitempty"`
+	FileID    string `json:"file_id,omitempty"`
+
+	GenAttempts  int `json:"gen_attempts"`
+	SendAttempts int `json:"send_attempts"`
+	// TasksCreated counts createTask successes for this job, so a restart that would pay KIE twice
+	// for the same stage shows up in `neurocards check` and the torture test.
+	TasksCreated int `json:"tasks_created"`
+
+	StatusMessageID int  `json:"status_message_id,omitempty"`
+	DelayNotified   bool `json:"delay_notified,omitempty"` // the seller was told KIE is down, once
+	Parked          bool `json:"parked,omitempty"`         // waiting in queued for the KIE breaker to close
+
+	Outcome Outcome  `json:"outcome,omitempty"`
+	Failure *Failure `json:"failure,omitempty"`
+
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Deadline     time.Time `json:"deadline"`
+	GenStartedAt time.Time `json:"gen_started_at,omitempty"`
+	FinishedAt   time.Time `json:"finished_at,omitempty"`
+}
+
+// Terminal reports whether the job has ended, one way or the other.
+func (j Job) Terminal() bool { return j.Outcome != OutcomeNone }
+
+// Photo is the seller's product photo as Telegram knows it.
+type Photo struct {
+	FileID   string `json:"file_id"`
+	UniqueID string `json:"unique_id,omitempty"`
+	Width    int    `json:"width,omitempty"`
+	Height   int    `json:"height,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	Mime     string `json:"mime,omitempty"`
+}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"neurocards/messages"
+)
+
+// ErrFinished means the job is already terminal: a late or repeated result changes nothing.
+var ErrFinished = errors.New("job already finished")
+
+// ErrNoJob means there is no job with that id.
+var ErrNoJob = errors.New("no such job")
+
+// Job returns the job with the given id.
+func (s *Store) Job(id uint64) (messages.Job, bool, error) {
+	var (
+		j  messages.Job
+		ok bool
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		j, ok, err = get[messages.Job](tx.Bucket(bucketJobs), u64key(id))
+		return err
+	})
+	return j, ok, err
+}
+
+// SaveJob persists a job that is still in flight. It refuses to touch a terminal job, so an actor
+// acting on a stale copy learns that the job ended elsewhere.
+func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
+	if j.Terminal() {
+		return j, fmt.Errorf("store: job %d: use FinishJob to end a job", j.ID)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJobs)
+		cur, ok, err := get[messages.Job](b, u64key(j.ID))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoJob
+		}
+		if cur.Terminal() {
+			j = cur
+			return ErrFinished
+		}
+		j.UpdatedAt = s.now().UTC()
+		return put(b, u64key(j.ID), j)
+	})
+	return j, err
+}
+
+// FinishJob ends a job with j.Outcome: done captures the hold, failed releases it, in the same
+// transaction that stores the terminal job. A job that already ended is returned unchanged with
+// ErrFinished, so each hold is captured or released exactly once.
+func (s *Store) FinishJob(j messages.Job) (messages.Job, error) {
+	if !j.Terminal() {
+		return j, fmt.Errorf("store: job %d: FinishJob needs an outcome", j.ID)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		jobs, users := tx.Bucket(bucketJobs), tx.Bucket(bucketUsers)
+		cur, ok, err := get[messages.Job](jobs, u64key(j.ID))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoJob
+		}
+		if cur.Terminal() {
+			j = cur
+			return ErrFinished
+		}
+		u, ok, err := get[User](users, i64key(cur.UserID))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: job %d: user %d missing", j.ID, cur.UserID)
+		}
+		e := Entry{JobID: j.ID, Key: finishKey(j.ID), Held: -cur.Price}
+		switch j.Outcome {
+		case messages.OutcomeDone:
+			e.Type, e.Amount = EntryCapture, -cur.Price
+		case messages.OutcomeFailed:
+			e.Type = EntryRelease
+		default:
+			return fmt.Errorf("store: job %d: unknown outcome %q", j.ID, j.Outcome)
+		}
+		if _, err := s.post(tx, &u, e); err != nil {
+			return fmt.Errorf("store: job %d: %s: %w", j.ID, e.Type, err)
+		}
+		now := s.now().UTC()
+		j.Price, j.UserID = cur.Price, cur.UserID
+		j.UpdatedAt, j.FinishedAt = now, now
+		if err := put(jobs, u64key(j.ID), j); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketActive).Delete(userJobKey(cur.UserID, j.ID)); err != nil {
+			return err
+		}
+		return put(users, i64key(u.ID), u)
+	})
+	return j, err
+}
+
+// ActiveJobs returns every job that is not terminal, for recovery at start.
+func (s *Store) ActiveJobs() ([]messages.Job, error) {
+	var out []messages.Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bucketJobs)
+		return tx.Bucket(bucketActive).ForEach(func(k, _ []byte) error {
+			j, ok, err := get[messages.Job](jobs, k[8:])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("store: active job %d has no record", binary.BigEndian.Uint64(k[8:]))
+			}
+			out = append(out, j)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ActiveJobsOf returns the user's jobs that are not terminal.
+func (s *Store) ActiveJobsOf(uid int64) ([]messages.Job, error) {
+	var out []messages.Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bucketJobs)
+		return eachNewest(tx.Bucket(bucketActive), i64key(uid), func(id []byte) (bool, error) {
+			j, ok, err := get[messages.Job](jobs, id)
+			if ok {
+				out = append(out, j)
+			}
+			return true, err
+		})
+	})
+	return out, err
+}
+
+// Jobs returns up to limit of the user's most recent jobs, newest first.
+func (s *Store) Jobs(uid int64, limit int) ([]messages.Job, error) {
+	var out []messages.Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bucketJobs)
+		return eachNewest(tx.Bucket(bucketUserJobs), i64key(uid), func(id []byte) (bool, error) {
+			j, ok, err := get[messages.Job](jobs, id)
+			if err != nil || !ok {
+				return false, err
+			}
+			out = append(out, j)
+			return limit <= 0 || len(out) < limit, nil
+		})
+	})
+	return out, err
+}

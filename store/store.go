@@ -1,0 +1,162 @@
+// Package store keeps users, jobs, the credit ledger, payments and the Telegram update offset in one
+// bbolt file. Every invariant about money is enforced inside a single read-write transaction.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketUsers      = []byte("users")       // uid → User
+	bucketJobs       = []byte("jobs")        // job id → messages.Job
+	bucketUserJobs   = []byte("user_jobs")   // uid ‖ job id → nil, for a seller's history
+	bucketActive     = []byte("active")      // job id → uid, for jobs not yet terminal
+	bucketLedger     = []byte("ledger")      // seq → Entry
+	bucketUserLedger = []byte("user_ledger") // uid ‖ seq → nil, for a seller's statement
+	bucketKeys       = []byte("ledger_keys") // idempotency key → seq
+	bucketMeta       = []byte("meta")
+	allBuckets       = [][]byte{bucketUsers, bucketJobs, bucketUserJobs, bucketActive, bucketLedger, bucketUserLedger, bucketKeys, bucketMeta}
+)
+
+// ErrLocked means another process has the data file open.
+var ErrLocked = errors.New("the data file is in use by another neurocards process")
+
+// FileName is the bbolt file inside the data directory.
+const FileName = "neurocards.db"
+
+// Store is the bbolt-backed state of the bot. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+// Options tune Open.
+type Options struct {
+	ReadOnly    bool
+	LockTimeout time.Duration // how long to wait for another process to let go of the file; default 1 s
+	Now         func() time.Time
+}
+
+// Open opens (creating if needed) the data file in dir.
+func Open(dir string, opt Options) (*Store, error) {
+	if opt.LockTimeout <= 0 {
+		opt.LockTimeout = time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if !opt.ReadOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: data dir: %w", err)
+		}
+	}
+	return OpenFile(filepath.Join(dir, FileName), opt)
+}
+
+// OpenFile opens the data file at path.
+func OpenFile(path string, opt Options) (*Store, error) {
+	if opt.LockTimeout <= 0 {
+		opt.LockTimeout = time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.LockTimeout, ReadOnly: opt.ReadOnly})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, now: opt.Now}
+	if !opt.ReadOnly {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, b := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: init: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Close closes the data file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the data file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+func u64key(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func i64key(v int64) []byte { return u64key(uint64(v)) }
+
+func userJobKey(uid int64, jobID uint64) []byte {
+	return append(i64key(uid), u64key(jobID)...)
+}
+
+func get[T any](b *bolt.Bucket, key []byte) (T, bool, error) {
+	var v T
+	raw := b.Get(key)
+	if raw == nil {
+		return v, false, nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, false, fmt.Errorf("store: decode %T %x: %w", v, key, err)
+	}
+	return v, true, nil
+}
+
+func put(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: encode: %w", err)
+	}
+	return b.Put(key, raw)
+}
+
+// Offset is the id of the last Telegram update whose effect is persisted (0 when none).
+func (s *Store) Offset() (int64, error) {
+	var off int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bucketMeta).Get([]byte("offset")); raw != nil {
+			off = int64(binary.BigEndian.Uint64(raw))
+		}
+		return nil
+	})
+	return off, err
+}
+
+// SetOffset records that every update up to and including id has been handled. It never moves back.
+func (s *Store) SetOffset(id int64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if raw := b.Get([]byte("offset")); raw != nil && int64(binary.BigEndian.Uint64(raw)) >= id {
+			return nil
+		}
+		return b.Put([]byte("offset"), i64key(id))
+	})
+}

@@ -1,0 +1,96 @@
+// Package texts is the catalogue of everything the bot says to sellers, in Russian and English.
+// No seller-visible sentence is written anywhere else.
+package texts
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"neurocards/messages"
+)
+
+// Key names one text in the catalogue.
+type Key string
+
+// Languages the bot speaks. Russian is the default.
+const (
+	RU = "ru"
+	EN = "en"
+)
+
+// Lang maps a Telegram language_code (or a stored choice) to a catalogue language.
+func Lang(code string) string {
+	if strings.HasPrefix(strings.ToLower(code), "en") {
+		return EN
+	}
+	return RU
+}
+
+// T formats the text key in lang with args (fmt verbs). A key missing in English falls back to Russian.
+func T(lang string, key Key, args ...any) string {
+	s, ok := catalogue[Lang(lang)][key]
+	if !ok {
+		s, ok = catalogue[RU][key]
+	}
+	if !ok {
+		return string(key)
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+// Credits renders an amount of credits with the right plural form: "1 кредит", "3 кредита", "10 credits".
+func Credits(lang string, n int64) string {
+	if Lang(lang) == EN {
+		if n == 1 || n == -1 {
+			return fmt.Sprintf("%d credit", n)
+		}
+		return fmt.Sprintf("%d credits", n)
+	}
+	a := n
+	if a < 0 {
+		a = -a
+	}
+	switch {
+	case a%10 == 1 && a%100 != 11:
+		return fmt.Sprintf("%d кредит", n)
+	case a%10 >= 2 && a%10 <= 4 && (a%100 < 12 || a%100 > 14):
+		return fmt.Sprintf("%d кредита", n)
+	default:
+		return fmt.Sprintf("%d кредитов", n)
+	}
+}
+
+// Elapsed renders a duration as m:ss for the status message.
+func Elapsed(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// FailureKey is the text that explains a failed job to the seller, by reason.
+func FailureKey(f messages.Failure) Key {
+	switch f.Reason {
+	case messages.ReasonContentPolicy:
+		return FailContentPolicy
+	case messages.ReasonBadPhoto, messages.ReasonPhotoTooSmall, messages.ReasonPhotoTooLarge:
+		return FailBadPhoto
+	case messages.ReasonUnavailable:
+		return FailUnavailable
+	case messages.ReasonTimeout:
+		return FailTimeout
+	case messages.ReasonDelivery:
+		return FailDelivery
+	case messages.ReasonCancelled:
+		return FailCancelled
+	case messages.ReasonUpstream, messages.ReasonUpstreamDown:
+		return FailUpstream
+	default:
+		return FailInternal
+	}
+}
