@@ -164,7 +164,10 @@ func Classify(err error) messages.Failure {
 
 	var e *Error
 	if !errors.As(err, &e) {
-		if errors.Is(err, context.DeadlineExceeded) || isNetwork(err) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "timeout", Detail: err.Error()}
+		}
+		if isNetwork(err) {
 			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "network", Detail: err.Error()}
 		}
 		return messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal, Detail: err.Error()}

@@ -96,8 +96,8 @@ func newCreateLimiter(n int) *rate.Limiter {
 	}
 	burst := max(n/4, 1)
 	if n == 1 {
-		// b + 10·r = 1 leaves no room for a refill; one call per 10 s is the closest honest limit.
-		return rate.NewLimiter(rate.Every(10*time.Second), 1)
+		// b + 10·r = 1 leaves no room for a refill: one call per (just over) 10 s instead.
+		return rate.NewLimiter(rate.Every(10*time.Second+time.Millisecond), 1)
 	}
 	return rate.NewLimiter(rate.Limit(float64(n-burst)/10), burst)
 }
@@ -141,12 +141,12 @@ func (c *Client) do(op string, req *http.Request) (json.RawMessage, error) {
 		if jsonErr == nil {
 			e.Code, e.Msg = env.code(), scrub(env.msg(), c.key)
 		} else {
-			e.Msg = scrub(snippet(body), c.key)
+			e.Msg = c.snippet(body)
 		}
 		return nil, e
 	}
 	if jsonErr != nil || env.Code == nil {
-		return nil, &Error{Op: op, Msg: "answer is not a KIE envelope: " + scrub(snippet(body), c.key), Err: jsonErr}
+		return nil, &Error{Op: op, Msg: "answer is not a KIE envelope: " + c.snippet(body), Err: jsonErr}
 	}
 	if !env.ok() {
 		code := env.code()
@@ -165,7 +165,10 @@ func httpStatusIfBad(resp *http.Response) int {
 	return 0
 }
 
-// snippet keeps the start of an unexpected body (an HTML error page) for the operator's log.
+// snippet keeps the start of an unexpected body (an HTML error page) for the operator's log. The key
+// is scrubbed before cutting, so no prefix of it survives either.
+func (c *Client) snippet(b []byte) string { return snippet([]byte(scrub(string(b), c.key))) }
+
 func snippet(b []byte) string {
 	const n = 120
 	s := strings.Join(strings.Fields(string(b)), " ")

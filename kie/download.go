@@ -32,7 +32,7 @@ func (c *Client) Download(ctx context.Context, url, path string, maxBytes int64)
 		return 0, &Error{
 			Op:         op,
 			HTTPStatus: resp.StatusCode,
-			Msg:        scrub(snippet(b), c.key),
+			Msg:        c.snippet(b),
 			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}

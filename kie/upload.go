@@ -18,13 +18,16 @@ import (
 
 // Upload streams r to KIE's file host and returns the URL to put into a task's input. Each upload
 // goes to its own "neurocards/<16 hex>" folder, because the same path would overwrite an earlier
-// file that a running task may still need. The file is never held in memory; r is not read after
-// Upload returns.
+// file that a running task may still need. The file is never held in memory, and r is not read
+// after Upload returns (unless ctx ended while a Read on r was blocked: that Read is abandoned).
 func (c *Client) Upload(ctx context.Context, r io.Reader, fileName string) (string, error) {
 	const op = "upload"
 	folder, err := uploadFolder()
 	if err != nil {
 		return "", &Error{Op: op, Err: err, local: true}
+	}
+	if r == nil {
+		return "", &Error{Op: op, Msg: "no file", local: true}
 	}
 	if fileName == "" {
 		fileName = "photo.jpg"
@@ -52,13 +55,19 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, fileName string) (stri
 		}
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		data, err := c.do(op, req)
-		// The transport closes the body on every path, but make sure the writer has stopped
-		// touching r before we return.
+		// Stop the writer and wait for it, so r is left alone once we return. Only a source
+		// blocked inside Read can keep it; then ctx bounds the wait.
 		pr.CloseWithError(errUploadOver)
-		<-done
-		var src sourceError
-		if errors.As(readErr, &src) {
-			return "", &Error{Op: op, Err: src, local: true}
+		select {
+		case <-done:
+			var src sourceError
+			if errors.As(readErr, &src) {
+				return "", &Error{Op: op, Err: src, local: true}
+			}
+		case <-ctx.Done():
+			if err == nil {
+				err = &Error{Op: op, Msg: "the file was still being read", Err: ctx.Err()}
+			}
 		}
 		if err != nil {
 			return "", err

@@ -39,13 +39,14 @@ type Job struct {
 	ChatID int64  `json:"chat_id"`
 	Lang   string `json:"lang"`
 
-	Kind    string `json:"kind"`
-	Model   string `json:"model"`
-	Output  Output `json:"output"`
-	Price   int64  `json:"price"`
-	Photo   Photo  `json:"photo"`
-	Product string `json:"product"`
-	RetryOf uint64 `json:"retry_of,omitempty"` // the failed job this one repeats
+	Kind      string `json:"kind"`
+	Model     string `json:"model"`
+	Output    Output `json:"output"`
+	Price     int64  `json:"price"`
+	Photo     Photo  `json:"photo"`
+	Product   string `json:"product"`
+	RetryOf   uint64 `json:"retry_of,omitempty"`   // the failed job this one repeats
+	RetriedBy uint64 `json:"retried_by,omitempty"` // the job the retry button started, so it starts one
 
 	Stage     Stage  `json:"stage"`
 	UploadURL string `json:"upload_url,omitempty"`

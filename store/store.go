@@ -35,8 +35,9 @@ const FileName = "neurocards.db"
 
 // Store is the bbolt-backed state of the bot. It is safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db       *bolt.DB
+	now      func() time.Time
+	readOnly bool
 }
 
 // Options tune Open.
@@ -82,7 +83,7 @@ func OpenFile(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: opt.Now}
+	s := &Store{db: db, now: opt.Now, readOnly: opt.ReadOnly}
 	if !opt.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {
@@ -99,6 +100,9 @@ func OpenFile(path string, opt Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
 
 // Close closes the data file.
 func (s *Store) Close() error { return s.db.Close() }

@@ -159,5 +159,19 @@ func (t *UserTx) StartJob(j messages.Job, timeout time.Duration) (messages.Job, 
 	return j, nil
 }
 
+// MarkRetried records on a failed job which job its retry button started.
+func (t *UserTx) MarkRetried(oldID, newID uint64) error {
+	jobs := t.tx.Bucket(bucketJobs)
+	old, ok, err := get[messages.Job](jobs, u64key(oldID))
+	if err != nil {
+		return err
+	}
+	if !ok || old.UserID != t.User.ID || !old.Terminal() {
+		return fmt.Errorf("store: job %d cannot be marked retried", oldID)
+	}
+	old.RetriedBy = newID
+	return put(jobs, u64key(oldID), old)
+}
+
 func holdKey(id uint64) string   { return fmt.Sprintf("hold:%d", id) }
 func finishKey(id uint64) string { return fmt.Sprintf("finish:%d", id) }

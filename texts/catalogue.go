@@ -25,6 +25,7 @@ const (
 	Confirm         Key = "confirm"          // kind title, product, price (Credits), balance after (Credits)
 	NoProduct       Key = "no_product"       //
 	NotEnough       Key = "not_enough"       // price (Credits), available (Credits)
+	TooManyJobs     Key = "too_many_jobs"    // jobs in flight
 	Cancelled       Key = "cancelled"        //
 	Stale           Key = "stale"            //
 	AlreadyStarted  Key = "already_started"  //
@@ -81,6 +82,7 @@ var catalogue = map[string]map[Key]string{
 		Confirm:         "Проверьте заказ:\n\n%s\nТовар: %s\nСтоимость: %s\nБаланс после: %s\n\nЗапускаем?",
 		NoProduct:       "по фото, без описания",
 		NotEnough:       "Не хватает кредитов: нужно %s, доступно %s. Ничего не списано.",
+		TooManyJobs:     "Заданий в работе: %d — это максимум. Дождитесь результата, и можно будет запустить ещё. Ничего не списано.",
 		Cancelled:       "Отменил. Ничего не списано.",
 		Stale:           "Эта кнопка устарела. Начните заново из меню.",
 		AlreadyStarted:  "Это задание уже запущено — результат придёт сюда.",
@@ -97,7 +99,7 @@ var catalogue = map[string]map[Key]string{
 		StatusDone:       "✅ Готово!",
 		StatusFailed:     "❌ Не получилось — кредиты вернулись",
 		Delayed:          "⏸ Сервис генерации сейчас не отвечает, поэтому задание ждёт в очереди. Кредиты в безопасности: запущу, как только сервис оживёт, а если не выйдет — верну их.",
-		ResultCaption:    "%s готово! Списано %s, баланс: %s.",
+		ResultCaption:    "✅ Готово: %s. Списано %s, баланс: %s.",
 
 		FailContentPolicy: "❌ Сервис генерации отказался работать с этим фото или описанием: похоже на нарушение его правил (люди, бренды, недопустимый контент).\n\n%s вернулись на баланс. Попробуйте другое фото — только товар, без людей — или измените описание.",
 		FailBadPhoto:      "❌ Не получилось использовать это фото: сервис не смог его прочитать.\n\n%s вернулись на баланс. Пришлите другое фото — чёткое, JPG или PNG, от 300 пикселей по короткой стороне.",
@@ -135,6 +137,7 @@ var catalogue = map[string]map[Key]string{
 		Confirm:         "Please check your order:\n\n%s\nProduct: %s\nPrice: %s\nBalance after: %s\n\nShall I start?",
 		NoProduct:       "from the photo, no description",
 		NotEnough:       "Not enough credits: %s needed, %s available. Nothing was charged.",
+		TooManyJobs:     "Jobs in progress: %d — that is the limit. Wait for a result, then you can start another. Nothing was charged.",
 		Cancelled:       "Cancelled. Nothing was charged.",
 		Stale:           "This button is out of date. Please start again from the menu.",
 		AlreadyStarted:  "This job has already started — the result will arrive here.",
@@ -151,7 +154,7 @@ var catalogue = map[string]map[Key]string{
 		StatusDone:       "✅ Done!",
 		StatusFailed:     "❌ It did not work — credits returned",
 		Delayed:          "⏸ The generation service is not responding right now, so your job is waiting in the queue. Your credits are safe: I will start as soon as the service is back, and return them if it does not come back in time.",
-		ResultCaption:    "%s is ready! Charged %s, balance: %s.",
+		ResultCaption:    "✅ Ready: %s. Charged %s, balance: %s.",
 
 		FailContentPolicy: "❌ The generation service refused this photo or description: it looks like a breach of its content rules (people, brands, disallowed content).\n\n%s returned to your balance. Try another photo — just the product, no people — or change the description.",
 		FailBadPhoto:      "❌ This photo could not be used: the service could not read it.\n\n%s returned to your balance. Send another photo — sharp, JPG or PNG, at least 300 pixels on the short side.",

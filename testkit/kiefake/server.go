@@ -48,6 +48,7 @@ type Server struct {
 	cbClient *http.Client
 
 	mu          sync.Mutex
+	shut        bool // Close has begun: start nothing new in the background
 	down        bool
 	models      map[string]string // model → name of its image input field
 	script      func(n int, model string, input map[string]any) Script
@@ -124,6 +125,9 @@ func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
 		s.stop()
+		s.mu.Lock()
+		s.shut = true
+		s.mu.Unlock()
 		s.srv.Close()
 		s.bg.Wait()
 		s.cbClient.CloseIdleConnections()

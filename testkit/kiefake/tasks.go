@@ -219,7 +219,7 @@ func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 	s.order = append(s.order, t)
 	close(s.changed)
 	s.changed = make(chan struct{})
-	if sc.EndAfter > 0 {
+	if sc.EndAfter > 0 && !s.shut {
 		s.bg.Add(1)
 		go s.endAfter(t, sc.EndAfter)
 	}
@@ -326,7 +326,7 @@ func (s *Server) end(t *task) {
 		t.State = "success"
 		s.credit -= t.credits
 	}
-	if t.script.Callback && t.CallbackURL != "" {
+	if t.script.Callback && t.CallbackURL != "" && !s.shut {
 		body := s.callbackBody(t)
 		times := 1
 		if t.script.DuplicateCallback {

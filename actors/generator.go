@@ -1,0 +1,158 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+
+	"neurocards/kie"
+	"neurocards/messages"
+	"neurocards/telegram"
+)
+
+// generator makes one KIE attempt for a job: move the photo to KIE, create the task, poll it to
+// the end. A job that already has a task id only polls it, so a restart never pays twice. It
+// reports each fact to the job as it happens and stops when the attempt ends.
+type generator struct {
+	d      *Deps
+	job    messages.Job
+	run    int
+	cancel context.CancelFunc
+}
+
+func newGenerator(d *Deps, j messages.Job, run int) actor.Producer {
+	return func() actor.Receiver { return &generator{d: d, job: j, run: run} }
+}
+
+func (g *generator) Receive(c *actor.Context) {
+	switch c.Message().(type) {
+	case actor.Started:
+		ctx, cancel := context.WithTimeout(context.Background(), g.d.Config.Timing.KIEAttemptTimeout)
+		g.cancel = cancel
+		e, parent, self := c.Engine(), c.Parent(), c.PID()
+		report := func(msg messages.JobEvent) { e.Send(parent, msg) }
+		goSafe(func(reason, stack string) {
+			g.d.Log.Error("generator panicked", "job_id", g.job.ID, "panic", reason, "stack", stack)
+			report(messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: messages.Failure{
+				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "generator panic: " + reason}})
+		}, func() {
+			defer e.Poison(self)
+			defer cancel()
+			report(g.attempt(ctx, report))
+		})
+	case actor.Stopped:
+		if g.cancel != nil {
+			g.cancel()
+		}
+	}
+}
+
+// attempt runs off the actor goroutine and returns the event that ends the attempt.
+func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent)) messages.JobEvent {
+	if h := g.d.Hooks.BeforeGenerate; h != nil {
+		h(g.job.ID)
+	}
+	failed := func(f messages.Failure) messages.JobEvent {
+		return messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: f}
+	}
+	taskID := g.job.TaskID
+	if taskID == "" {
+		url := g.job.UploadURL
+		if url == "" {
+			var f messages.Failure
+			if url, f = g.upload(ctx); url == "" {
+				return failed(f)
+			}
+			report(messages.PhotoUploaded{Run: g.run, URL: url})
+		}
+		kind, ok := g.d.Config.Kind(g.job.Kind)
+		if !ok {
+			return failed(messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Detail: "kind " + g.job.Kind + " is no longer configured"})
+		}
+		id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), "")
+		if err != nil {
+			return failed(g.classify(ctx, err))
+		}
+		taskID = id
+		report(messages.TaskCreated{Run: g.run, TaskID: id})
+	}
+	return g.poll(ctx, taskID, failed)
+}
+
+// upload moves the seller's photo from Telegram to KIE's file host; the Telegram file URL carries
+// the bot token, so KIE never sees it.
+func (g *generator) upload(ctx context.Context) (string, messages.Failure) {
+	var buf bytes.Buffer
+	if _, err := g.d.Telegram.Download(ctx, g.job.Photo.FileID, &buf, g.d.Config.Limits.MaxPhotoBytes); err != nil {
+		f := telegram.Classify(err)
+		if ctx.Err() != nil {
+			f = timedOut("photo download")
+		}
+		if f.Class == messages.Operator && f.Code == "404" {
+			f = messages.Failure{Class: messages.User, Reason: messages.ReasonBadPhoto, Code: f.Code, Detail: f.Detail}
+		}
+		return "", f
+	}
+	url, err := g.d.KIE.Upload(ctx, &buf, fmt.Sprintf("job-%d%s", g.job.ID, photoExt(g.job.Photo.Mime)))
+	if err != nil {
+		return "", g.classify(ctx, err)
+	}
+	return url, messages.Failure{}
+}
+
+// poll asks KIE about the task with backoff until it ends or the attempt's deadline passes.
+// Errors that may pass (network, 5xx, an open breaker) only delay the next poll.
+func (g *generator) poll(ctx context.Context, taskID string, failed func(messages.Failure) messages.JobEvent) messages.JobEvent {
+	wait := g.d.Config.Timing.PollMin
+	for {
+		rec, err := g.d.KIE.RecordInfo(ctx, taskID)
+		switch {
+		case err != nil:
+			f := g.classify(ctx, err)
+			if !f.Retryable() || ctx.Err() != nil {
+				return failed(f)
+			}
+			g.d.Log.Warn("polling KIE failed", "job_id", g.job.ID, "task_id", taskID, "code", f.Code, "err", err)
+		case rec.State == kie.StateSuccess:
+			if len(rec.ResultURLs) == 0 {
+				return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Detail: "task succeeded without a result URL"})
+			}
+			return messages.Generated{Run: g.run, ResultURL: rec.ResultURLs[0]}
+		case rec.State == kie.StateFail:
+			return failed(kie.ClassifyRecord(rec))
+		}
+		select {
+		case <-ctx.Done():
+			return failed(timedOut("KIE task " + taskID))
+		case <-time.After(wait):
+		}
+		wait = min(wait*3/2, g.d.Config.Timing.PollMax)
+	}
+}
+
+// classify is kie.Classify, except that our own attempt deadline is a timeout, not a network error.
+func (g *generator) classify(ctx context.Context, err error) messages.Failure {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return timedOut("KIE attempt")
+	}
+	return kie.Classify(err)
+}
+
+func timedOut(what string) messages.Failure {
+	return messages.Failure{Class: messages.Transient, Reason: messages.ReasonTimeout, Detail: what + " ran out of time"}
+}
+
+func photoExt(mime string) string {
+	switch mime {
+	case "image/png":
+		return ".png"
+	case "image/webp":
+		return ".webp"
+	default:
+		return ".jpg"
+	}
+}

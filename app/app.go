@@ -1,0 +1,191 @@
+// Package app wires neurocards together: the store, the Telegram gateway and poller, the KIE
+// client and the actor tree. `neurocards run`, the sandbox and the end-to-end tests all start the
+// bot through it, so they run the same wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/go-telegram/bot/models"
+
+	"neurocards/actors"
+	"neurocards/config"
+	"neurocards/kie"
+	"neurocards/messages"
+	"neurocards/metrics"
+	"neurocards/store"
+	"neurocards/telegram"
+)
+
+// Options are the parts of the wiring a caller may choose.
+type Options struct {
+	Logger *slog.Logger
+	Hooks  actors.Hooks
+	// DispatchTimeout is how long the poller waits for one batch of updates to be handled before
+	// it logs the stuck update and moves on; default 60 s.
+	DispatchTimeout time.Duration
+}
+
+// App is a wired bot, ready to Run.
+type App struct {
+	Config   config.Config
+	Store    *store.Store
+	Telegram *telegram.Gateway
+	KIE      *kie.Client
+	Metrics  *metrics.Counters
+	Log      *slog.Logger
+
+	deps     *actors.Deps
+	dispatch time.Duration
+}
+
+// New opens the data directory and builds the clients. It makes no network call, and fails at
+// once if another process has the data directory open.
+func New(cfg config.Config, opt Options) (*App, error) {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opt.DispatchTimeout <= 0 {
+		opt.DispatchTimeout = time.Minute
+	}
+	st, err := store.Open(cfg.DataDir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*App, error) {
+		st.Close()
+		return nil, err
+	}
+	gw, err := telegram.New(telegram.Config{
+		Token:           cfg.TelegramToken,
+		APIURL:          cfg.TelegramAPIURL,
+		PerSec:          cfg.Limits.TelegramPerSec,
+		PerChat:         cfg.Limits.TelegramPerChat,
+		CallTimeout:     cfg.Timing.TelegramCall,
+		BreakerFailures: cfg.Limits.BreakerFailures,
+		BreakerCooldown: cfg.Timing.BreakerCooldown,
+		Logger:          log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	kc := kie.New(kie.Config{
+		APIURL:          cfg.KIEAPIURL,
+		UploadURL:       cfg.KIEUploadURL,
+		APIKey:          cfg.KIEAPIKey,
+		CreatePer10s:    cfg.Limits.KIECreatePer10s,
+		BreakerFailures: cfg.Limits.BreakerFailures,
+		BreakerCooldown: cfg.Timing.BreakerCooldown,
+		Logger:          log,
+	})
+	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log, dispatch: opt.DispatchTimeout}
+	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks}
+	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
+		return fail(fmt.Errorf("outputs dir: %w", err))
+	}
+	return a, nil
+}
+
+// Run serves sellers until ctx ends, then stops taking updates, lets in-flight steps persist and
+// returns within the configured grace. The data file stays open until Close.
+func (a *App) Run(ctx context.Context) error {
+	engine, err := actor.NewEngine(actor.NewEngineConfig())
+	if err != nil {
+		return fmt.Errorf("actors: %w", err)
+	}
+	if name, err := a.checkTelegram(ctx); err != nil {
+		return err
+	} else if name != "" {
+		a.Log.Info("telegram ok", "bot", "@"+name)
+	}
+	router := engine.Spawn(actors.NewRouter(a.deps), "router", actors.RouterOpts()...)
+	poller := &telegram.Poller{
+		Gateway:     a.Telegram,
+		Timeout:     a.Config.Timing.TelegramPoll,
+		Allowed:     []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdatePreCheckoutQuery},
+		LastHandled: a.Store.Offset,
+		SaveHandled: a.Store.SetOffset,
+		Dispatch:    func(batch []models.Update) { a.dispatchBatch(engine, router, batch) },
+		Logger:      a.Log,
+	}
+	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds))
+	err = poller.Run(ctx)
+	a.Log.Info("stopping: no more updates; letting jobs persist")
+	grace, cancel := context.WithTimeout(context.Background(), a.Config.Timing.ShutdownGrace)
+	defer cancel()
+	select {
+	case <-engine.PoisonCtx(grace, router).Done():
+	case <-grace.Done():
+		a.Log.Warn("stopping: actors did not stop within the grace period")
+	}
+	if err := a.Telegram.Flush(grace); err != nil {
+		a.Log.Warn("stopping: some messages were not sent", "err", err)
+	}
+	return err
+}
+
+// checkTelegram asks getMe once: a refused token stops the start with a clear error, while an
+// unreachable Telegram only warns, since the poller keeps trying.
+func (a *App) checkTelegram(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, a.Config.Timing.TelegramCall)
+	defer cancel()
+	name, err := a.Telegram.GetMe(cctx)
+	if err == nil {
+		return name, nil
+	}
+	if f := telegram.Classify(err); f.Class == messages.Operator {
+		return "", fmt.Errorf("telegram refused the bot token (getMe: %s): check NEUROCARDS_TELEGRAM_TOKEN", f.Code)
+	}
+	a.Log.Warn("telegram is not reachable yet; polling will keep trying", "err", err)
+	return "", nil
+}
+
+// dispatchBatch hands every update of a batch to the router and waits until each one's effect is
+// persisted, so the poller confirms to Telegram only handled updates. Updates of different
+// sellers are handled in parallel, each seller's in order.
+func (a *App) dispatchBatch(engine *actor.Engine, router *actor.PID, batch []models.Update) {
+	var wg sync.WaitGroup
+	pending := make(map[int64]bool, len(batch))
+	var mu sync.Mutex
+	for i := range batch {
+		u := &batch[i]
+		wg.Add(1)
+		pending[u.ID] = true
+		var once sync.Once
+		done := func() {
+			once.Do(func() {
+				mu.Lock()
+				delete(pending, u.ID)
+				mu.Unlock()
+				wg.Done()
+			})
+		}
+		engine.Send(router, messages.Update{Update: u, Done: done})
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(a.dispatch):
+		mu.Lock()
+		defer mu.Unlock()
+		for id := range pending {
+			a.Log.Error("an update was not handled in time; moving on", "update_id", id)
+		}
+	}
+}
+
+// OutputsDir is where results wait on disk between download and delivery.
+func (a *App) OutputsDir() string { return a.deps.OutputsDir() }
+
+// Close closes the data file.
+func (a *App) Close() error {
+	return a.Store.Close()
+}

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"neurocards/messages"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// grant gives a new user credits, like the start bonus.
+func grant(t *testing.T, s *Store, uid, n int64) {
+	t.Helper()
+	if _, err := s.WithUser(uid, func(tx *UserTx) error {
+		_, err := tx.Post(Entry{Type: EntryGrant, Amount: n, Key: "start:" + string(rune('a'+uid))})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startJob(t *testing.T, s *Store, uid, price int64) (messages.Job, error) {
+	t.Helper()
+	var j messages.Job
+	_, err := s.WithUser(uid, func(tx *UserTx) error {
+		var err error
+		j, err = tx.StartJob(messages.Job{Kind: "video", Price: price}, time.Hour)
+		return err
+	})
+	return j, err
+}
+
+// balances checks the ledger invariant: cached balance and held equal the sums of the rows.
+func balances(t *testing.T, s *Store, uid int64) (balance, held int64) {
+	t.Helper()
+	u, _, err := s.User(uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Ledger(uid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb, sh int64
+	for _, e := range rows {
+		sb += e.Amount
+		sh += e.Held
+	}
+	if sb != u.Balance || sh != u.Held {
+		t.Fatalf("ledger says balance %d held %d, user says %d/%d", sb, sh, u.Balance, u.Held)
+	}
+	return u.Balance, u.Held
+}
+
+func TestHoldThenCaptureOnce(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	j, err := startJob(t, s, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, h := balances(t, s, 1); b != 20 || h != 10 {
+		t.Fatalf("after hold: balance %d held %d", b, h)
+	}
+	j.Stage, j.Outcome = messages.StageDelivered, messages.OutcomeDone
+	if _, err := s.FinishJob(j); err != nil {
+		t.Fatal(err)
+	}
+	j.Outcome = messages.OutcomeFailed
+	if _, err := s.FinishJob(j); !errors.Is(err, ErrFinished) {
+		t.Fatalf("second finish: %v, want ErrFinished", err)
+	}
+	if b, h := balances(t, s, 1); b != 10 || h != 0 {
+		t.Fatalf("after capture: balance %d held %d", b, h)
+	}
+	got, _, _ := s.Job(j.ID)
+	if got.Outcome != messages.OutcomeDone {
+		t.Fatalf("outcome %q", got.Outcome)
+	}
+	if active, _ := s.ActiveJobs(); len(active) != 0 {
+		t.Fatalf("active jobs after finish: %d", len(active))
+	}
+}
+
+func TestReleaseGivesCreditsBack(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	j, _ := startJob(t, s, 1, 10)
+	j.Outcome = messages.OutcomeFailed
+	if _, err := s.FinishJob(j); err != nil {
+		t.Fatal(err)
+	}
+	if b, h := balances(t, s, 1); b != 20 || h != 0 {
+		t.Fatalf("after release: balance %d held %d", b, h)
+	}
+	rows, _ := s.Ledger(1, 10)
+	if len(rows) != 3 || rows[0].Type != EntryRelease || rows[1].Type != EntryHold || rows[2].Type != EntryGrant {
+		t.Fatalf("ledger newest first: %+v", rows)
+	}
+}
+
+func TestHoldThatDoesNotFitCreatesNothing(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 12)
+	if _, err := startJob(t, s, 1, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startJob(t, s, 1, 3); !errors.Is(err, ErrInsufficient) {
+		t.Fatalf("second hold: %v, want ErrInsufficient", err)
+	}
+	jobs, _ := s.Jobs(1, 0)
+	if len(jobs) != 1 {
+		t.Fatalf("jobs: %d, want 1", len(jobs))
+	}
+	if b, h := balances(t, s, 1); b != 12 || h != 10 {
+		t.Fatalf("balance %d held %d", b, h)
+	}
+}
+
+func TestIdempotencyKeyRefusesReplay(t *testing.T) {
+	s := open(t)
+	post := func() error {
+		_, err := s.WithUser(1, func(tx *UserTx) error {
+			_, err := tx.Post(Entry{Type: EntryPurchase, Amount: 50, Key: "charge:abc"})
+			return err
+		})
+		return err
+	}
+	if err := post(); err != nil {
+		t.Fatal(err)
+	}
+	if err := post(); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("replay: %v, want ErrDuplicate", err)
+	}
+	if b, _ := balances(t, s, 1); b != 50 {
+		t.Fatalf("balance %d, want 50", b)
+	}
+}
+
+func TestJobRowsOnlyFromLifecycle(t *testing.T) {
+	s := open(t)
+	_, err := s.WithUser(1, func(tx *UserTx) error {
+		_, err := tx.Post(Entry{Type: EntryCapture, Amount: -5})
+		return err
+	})
+	if err == nil {
+		t.Fatal("a capture row was posted outside a job's end")
+	}
+}
+
+func TestSaveRefusesAFinishedJob(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	j, _ := startJob(t, s, 1, 10)
+	stale := j
+	j.Outcome = messages.OutcomeFailed
+	if _, err := s.FinishJob(j); err != nil {
+		t.Fatal(err)
+	}
+	stale.Stage = messages.StageSubmitted
+	got, err := s.SaveJob(stale)
+	if !errors.Is(err, ErrFinished) || got.Outcome != messages.OutcomeFailed {
+		t.Fatalf("save of a stale copy: %v, %q", err, got.Outcome)
+	}
+}
+
+func TestHistoryNewestFirst(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 100)
+	grant(t, s, 2, 100)
+	for range 3 {
+		startJob(t, s, 1, 1)
+		startJob(t, s, 2, 1)
+	}
+	jobs, _ := s.Jobs(1, 2)
+	if len(jobs) != 2 || jobs[0].ID <= jobs[1].ID || jobs[0].UserID != 1 {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	active, _ := s.ActiveJobsOf(2)
+	if len(active) != 3 {
+		t.Fatalf("active of user 2: %d", len(active))
+	}
+}
+
+func TestOffsetOnlyMovesForward(t *testing.T) {
+	s := open(t)
+	for _, id := range []int64{5, 9, 7} {
+		if err := s.SetOffset(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if off, _ := s.Offset(); off != 9 {
+		t.Fatalf("offset %d, want 9", off)
+	}
+}
+
+func TestSecondOpenFailsFast(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}

@@ -1,0 +1,95 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/sony/gobreaker/v2"
+
+	"neurocards/messages"
+)
+
+// Classify turns a Telegram error into a failure class, a retry-after and a reason. It is the one
+// place that knows what Telegram's errors mean. The library's struct errors need errors.As: its
+// Is* helpers fail on wrapped errors.
+func Classify(err error) messages.Failure {
+	var (
+		tmr  *bot.TooManyRequestsError
+		mig  *bot.MigrateError
+		herr *HTTPError
+		nerr net.Error
+		uerr *url.Error
+	)
+	detail := ""
+	if err != nil {
+		detail = err.Error()
+	}
+	f := func(c messages.Class, r messages.Reason, code string) messages.Failure {
+		return messages.Failure{Class: c, Reason: r, Code: code, Detail: detail}
+	}
+	switch {
+	case err == nil:
+		return messages.Failure{}
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return f(messages.Transient, messages.ReasonUpstreamDown, "breaker")
+	case errors.Is(err, context.Canceled):
+		return f(messages.Transient, messages.ReasonUpstream, "canceled")
+	case errors.As(err, &tmr):
+		out := f(messages.Transient, messages.ReasonUpstream, "429")
+		out.RetryAfter = time.Duration(max(tmr.RetryAfter, 1)) * time.Second
+		return out
+	case errors.Is(err, bot.ErrorForbidden):
+		return f(messages.User, messages.ReasonBlocked, "403")
+	case errors.As(err, &mig):
+		return f(messages.Operator, messages.ReasonDelivery, "400 migrate")
+	case errors.Is(err, ErrTooLarge):
+		return f(messages.User, messages.ReasonPhotoTooLarge, "too large")
+	case errors.Is(err, bot.ErrorBadRequest):
+		if strings.Contains(strings.ToLower(detail), "file is too big") {
+			return f(messages.User, messages.ReasonPhotoTooLarge, "400")
+		}
+		// A 400 on a send may be a bad file that a fresh download fixes; the attempt budget bounds it.
+		return f(messages.Transient, messages.ReasonDelivery, "400")
+	case errors.Is(err, bot.ErrorUnauthorized):
+		return f(messages.Operator, messages.ReasonUnavailable, "401")
+	case errors.Is(err, bot.ErrorNotFound):
+		return f(messages.Operator, messages.ReasonUnavailable, "404")
+	case errors.Is(err, bot.ErrorConflict):
+		return f(messages.Operator, messages.ReasonUnavailable, "409")
+	case errors.As(err, &herr):
+		return f(messages.Transient, messages.ReasonUpstream, fmt.Sprintf("http %d", herr.Status))
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
+		return f(messages.Transient, messages.ReasonTimeout, "timeout")
+	case errors.As(err, &uerr), errors.As(err, &nerr):
+		return f(messages.Transient, messages.ReasonUpstream, "network")
+	case strings.Contains(detail, "Request Entity Too Large"), strings.Contains(detail, " 413 "):
+		return f(messages.Operator, messages.ReasonDelivery, "413")
+	default:
+		// 5xx, non-JSON answers from a proxy and anything unknown: worth another attempt.
+		return f(messages.Transient, messages.ReasonUpstream, "other")
+	}
+}
+
+// IsNotModified reports Telegram's answer to an edit that changes nothing, which is a success.
+func IsNotModified(err error) bool {
+	return err != nil && errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "message is not modified")
+}
+
+// countsAgainstBreaker says whether an error means Telegram itself is unwell. Answers about our
+// request (400, 403, a migrated chat) show the service is up.
+func countsAgainstBreaker(err error) bool {
+	var mig *bot.MigrateError
+	switch {
+	case errors.Is(err, bot.ErrorBadRequest), errors.Is(err, bot.ErrorForbidden), errors.As(err, &mig):
+		return false
+	case errors.Is(err, ErrTooLarge):
+		return false
+	}
+	return true
+}

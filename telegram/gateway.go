@@ -1,0 +1,510 @@
+// Package telegram is the one way the bot talks to the Telegram Bot API: the outbound gateway over
+// go-telegram/bot (rate limits, retry_after, a circuit breaker, per-chat ordering), the update
+// poller, and the classifier of Telegram errors.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	Token   string
+	APIURL  string
+	HTTP    *http.Client  // nil: a client with no overall timeout; every call carries a ctx deadline
+	PerSec  int           // messages per second to all chats (Telegram: about 30)
+	PerChat time.Duration // minimum spacing of messages to one chat (Telegram: about 1 s)
+	// CallTimeout bounds one ordinary call (a message, an edit); uploads take their own ctx.
+	CallTimeout     time.Duration
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	Logger          *slog.Logger
+}
+
+// Button is an inline keyboard button with callback data (≤ 64 bytes) or a URL.
+type Button struct {
+	Text string
+	Data string
+	URL  string
+}
+
+// Keyboard is rows of inline buttons.
+type Keyboard [][]Button
+
+// Row is a convenience for one row of buttons.
+func Row(b ...Button) []Button { return b }
+
+// inlineKeyboard is our own wire form of an inline keyboard. The library's InlineKeyboardButton
+// always sends "copy_text":{"text":""}, which Telegram may refuse (go-telegram/bot PR #167).
+type inlineKeyboard struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
+}
+
+func (k Keyboard) markup() models.ReplyMarkup {
+	if k == nil {
+		return nil
+	}
+	m := inlineKeyboard{InlineKeyboard: make([][]inlineButton, 0, len(k))}
+	for _, row := range k {
+		r := make([]inlineButton, 0, len(row))
+		for _, b := range row {
+			r = append(r, inlineButton{Text: b.Text, CallbackData: b.Data, URL: b.URL})
+		}
+		m.InlineKeyboard = append(m.InlineKeyboard, r)
+	}
+	return m
+}
+
+// Gateway sends everything the bot sends. It is safe for concurrent use.
+type Gateway struct {
+	bot     *bot.Bot
+	http    *http.Client
+	token   string
+	apiURL  string
+	cfg     Config
+	log     *slog.Logger
+	global  *rate.Limiter
+	breaker *gobreaker.CircuitBreaker[any]
+
+	mu     sync.Mutex
+	chats  map[int64]*chat
+	calls  int
+	queues sync.WaitGroup
+}
+
+// chat is the per-chat state: its rate limiter, a pause after a 429, and a FIFO of posted calls.
+type chat struct {
+	limiter   *rate.Limiter
+	notBefore time.Time
+	queue     []func(context.Context)
+	running   bool
+	lastUsed  time.Time
+}
+
+// New builds a Gateway. It makes no network call.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PerSec <= 0 {
+		cfg.PerSec = 30
+	}
+	if cfg.PerChat <= 0 {
+		cfg.PerChat = time.Second
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 15 * time.Second
+	}
+	if cfg.BreakerFailures <= 0 {
+		cfg.BreakerFailures = 5
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = 30 * time.Second
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   32,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}}
+	}
+	b, err := bot.New(cfg.Token,
+		bot.WithServerURL(cfg.APIURL),
+		bot.WithHTTPClient(time.Minute, cfg.HTTP),
+		bot.WithSkipGetMe(),
+		bot.WithDefaultHandler(func(context.Context, *bot.Bot, *models.Update) {}),
+		bot.WithErrorsHandler(func(err error) { cfg.Logger.Warn("telegram client", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	// Any one-second window holds at most PerSec messages: a burst of a sixth, refilled at the rest.
+	burst := max(1, cfg.PerSec/6)
+	g := &Gateway{
+		bot:    b,
+		http:   cfg.HTTP,
+		token:  cfg.Token,
+		apiURL: strings.TrimRight(cfg.APIURL, "/"),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		global: rate.NewLimiter(rate.Limit(cfg.PerSec-burst), burst),
+		chats:  map[int64]*chat{},
+	}
+	if cfg.PerSec == 1 {
+		g.global = rate.NewLimiter(1, 1)
+	}
+	g.breaker = gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
+		Name:    "telegram",
+		Timeout: cfg.BreakerCooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= uint32(cfg.BreakerFailures)
+		},
+		IsSuccessful: func(err error) bool { return err == nil || !countsAgainstBreaker(err) },
+		IsExcluded: func(err error) bool {
+			var tmr *bot.TooManyRequestsError
+			return errors.Is(err, context.Canceled) || errors.As(err, &tmr)
+		},
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			// Runs under the breaker's lock: log only, never ask the breaker anything here.
+			if to == gobreaker.StateOpen {
+				cfg.Logger.Warn("circuit breaker open", "breaker", name, "from", from.String())
+			} else {
+				cfg.Logger.Info("circuit breaker", "breaker", name, "state", to.String())
+			}
+		},
+	})
+	return g, nil
+}
+
+// BreakerState reports "closed", "half-open" or "open".
+func (g *Gateway) BreakerState() string { return g.breaker.State().String() }
+
+// GetMe checks the token and returns the bot's username.
+func (g *Gateway) GetMe(ctx context.Context) (string, error) {
+	var me *models.User
+	err := g.do(ctx, 0, false, func(ctx context.Context) error {
+		var err error
+		me, err = g.bot.GetMe(ctx)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return me.Username, nil
+}
+
+// Send sends a text message and returns its message id.
+func (g *Gateway) Send(ctx context.Context, chatID int64, text string, kb Keyboard) (int, error) {
+	var msg *models.Message
+	err := g.do(ctx, chatID, true, func(ctx context.Context) error {
+		var err error
+		msg, err = g.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text, ReplyMarkup: kb.markup()})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return msg.ID, nil
+}
+
+// Edit replaces a message's text and keyboard. An edit to the same content counts as success.
+func (g *Gateway) Edit(ctx context.Context, chatID int64, messageID int, text string, kb Keyboard) error {
+	err := g.do(ctx, chatID, true, func(ctx context.Context) error {
+		_, err := g.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: chatID, MessageID: messageID, Text: text, ReplyMarkup: kb.markup()})
+		return err
+	})
+	if IsNotModified(err) {
+		return nil
+	}
+	return err
+}
+
+// Answer answers a callback query so the seller's button stops spinning; text shows as a toast.
+func (g *Gateway) Answer(ctx context.Context, callbackID, text string) error {
+	return g.do(ctx, 0, false, func(ctx context.Context) error {
+		_, err := g.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: callbackID, Text: text})
+		return err
+	})
+}
+
+// FileKind is how a file is sent.
+type FileKind string
+
+const (
+	FileVideo    FileKind = "video"
+	FilePhoto    FileKind = "photo"
+	FileDocument FileKind = "document"
+)
+
+// Sent is what Telegram returned for a delivered file.
+type Sent struct {
+	MessageID int
+	FileID    string
+}
+
+// SendFile uploads the file at path, streamed from disk, as a video, photo or document. It does not
+// retry a 429 itself: the caller's supervisor waits the retry_after and tries again.
+func (g *Gateway) SendFile(ctx context.Context, chatID int64, kind FileKind, path, caption string, kb Keyboard) (Sent, error) {
+	var sent Sent
+	err := g.do(ctx, chatID, false, func(ctx context.Context) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("telegram: open result: %w", err)
+		}
+		defer f.Close()
+		in := &models.InputFileUpload{Filename: filepath.Base(path), Data: f}
+		var msg *models.Message
+		switch kind {
+		case FileVideo:
+			msg, err = g.bot.SendVideo(ctx, &bot.SendVideoParams{ChatID: chatID, Video: in, Caption: caption, SupportsStreaming: true, ReplyMarkup: kb.markup()})
+			if err == nil && msg.Video != nil {
+				sent.FileID = msg.Video.FileID
+			}
+		case FilePhoto:
+			msg, err = g.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: in, Caption: caption, ReplyMarkup: kb.markup()})
+			if err == nil && len(msg.Photo) > 0 {
+				sent.FileID = msg.Photo[len(msg.Photo)-1].FileID
+			}
+		default:
+			msg, err = g.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: in, Caption: caption, ReplyMarkup: kb.markup()})
+			if err == nil && msg.Document != nil {
+				sent.FileID = msg.Document.FileID
+			}
+		}
+		if err != nil {
+			return err
+		}
+		sent.MessageID = msg.ID
+		return nil
+	})
+	return sent, err
+}
+
+// ErrTooLarge means a file is larger than the caller allowed.
+var ErrTooLarge = errors.New("file too large")
+
+// Download fetches a file the seller sent (getFile, then the file URL) into w, refusing more than
+// maxBytes. The file URL contains the bot token, so it never appears in errors or logs.
+func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxBytes int64) (int64, error) {
+	var f *models.File
+	err := g.do(ctx, 0, false, func(ctx context.Context) error {
+		var err error
+		f, err = g.bot.GetFile(ctx, &bot.GetFileParams{FileID: fileID})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if f.FileSize > 0 && maxBytes > 0 && f.FileSize > maxBytes {
+		return 0, fmt.Errorf("telegram: download: %d bytes: %w", f.FileSize, ErrTooLarge)
+	}
+	var n int64
+	err = g.do(ctx, 0, false, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.bot.FileDownloadLink(f), nil)
+		if err != nil {
+			return g.redact(err)
+		}
+		resp, err := g.http.Do(req)
+		if err != nil {
+			return fmt.Errorf("telegram: download: %w", g.redact(err))
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return &HTTPError{Op: "download", Status: resp.StatusCode}
+		}
+		limit := maxBytes
+		if limit <= 0 {
+			limit = 1 << 40
+		}
+		n, err = io.Copy(w, io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return fmt.Errorf("telegram: download: %w", g.redact(err))
+		}
+		if n > limit {
+			return fmt.Errorf("telegram: download: over %d bytes: %w", limit, ErrTooLarge)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// HTTPError is a non-API HTTP failure (file downloads), which the library does not map.
+type HTTPError struct {
+	Op     string
+	Status int
+}
+
+func (e *HTTPError) Error() string { return fmt.Sprintf("telegram: %s: HTTP %d", e.Op, e.Status) }
+
+// redact removes the bot token from an error that may carry a URL.
+func (g *Gateway) redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = strings.ReplaceAll(ue.URL, g.token, "***")
+	}
+	if g.token != "" && strings.Contains(err.Error(), g.token) {
+		return errors.New(strings.ReplaceAll(err.Error(), g.token, "***"))
+	}
+	return err
+}
+
+// do runs one API call through the rate limits (when it is a message to a chat) and the breaker.
+// A 429 pauses the chat for retry_after; ordinary messages then try again, up to three times
+// within ctx, while uploads return the error for their supervisor to handle.
+func (g *Gateway) do(ctx context.Context, chatID int64, retry429 bool, call func(context.Context) error) error {
+	limited := chatID != 0
+	for attempt := 0; ; attempt++ {
+		if limited {
+			if err := g.wait(ctx, chatID); err != nil {
+				return err
+			}
+		}
+		_, err := g.breaker.Execute(func() (any, error) { return nil, call(ctx) })
+		var tmr *bot.TooManyRequestsError
+		if errors.As(err, &tmr) {
+			after := time.Duration(max(tmr.RetryAfter, 1)) * time.Second
+			g.pause(chatID, after)
+			g.log.Warn("telegram rate limit", "chat_id", chatID, "retry_after", after)
+			if retry429 && attempt < 3 {
+				if !limited {
+					if err := sleep(ctx, after); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
+		return err
+	}
+}
+
+// wait blocks until a message may go to the chat: after any 429 pause, within the chat's and the
+// global rate.
+func (g *Gateway) wait(ctx context.Context, chatID int64) error {
+	c := g.chat(chatID)
+	g.mu.Lock()
+	pause := time.Until(c.notBefore)
+	g.mu.Unlock()
+	if pause > 0 {
+		if err := sleep(ctx, pause); err != nil {
+			return err
+		}
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	return g.global.Wait(ctx)
+}
+
+func (g *Gateway) pause(chatID int64, d time.Duration) {
+	if chatID == 0 {
+		return
+	}
+	c := g.chat(chatID)
+	g.mu.Lock()
+	if t := time.Now().Add(d); t.After(c.notBefore) {
+		c.notBefore = t
+	}
+	g.mu.Unlock()
+}
+
+// chat returns the chat's state, creating it, and now and then forgets chats that went quiet so
+// memory does not grow with the number of sellers ever seen.
+func (g *Gateway) chat(chatID int64) *chat {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	g.calls++
+	if g.calls%512 == 0 {
+		for id, c := range g.chats {
+			if !c.running && len(c.queue) == 0 && now.Sub(c.lastUsed) > 2*time.Minute && now.After(c.notBefore) {
+				delete(g.chats, id)
+			}
+		}
+	}
+	c, ok := g.chats[chatID]
+	if !ok {
+		c = &chat{limiter: rate.NewLimiter(rate.Every(g.cfg.PerChat), 1)}
+		g.chats[chatID] = c
+	}
+	c.lastUsed = now
+	return c
+}
+
+// Post queues op to run after every op posted earlier for the same chat, so the seller sees
+// replies in the order they were decided. Each op gets a context bounded by the call timeout.
+func (g *Gateway) Post(chatID int64, op func(ctx context.Context)) {
+	c := g.chat(chatID)
+	g.mu.Lock()
+	c.queue = append(c.queue, op)
+	if c.running {
+		g.mu.Unlock()
+		return
+	}
+	c.running = true
+	g.queues.Add(1)
+	g.mu.Unlock()
+	go g.drain(c)
+}
+
+func (g *Gateway) drain(c *chat) {
+	defer g.queues.Done()
+	for {
+		g.mu.Lock()
+		if len(c.queue) == 0 {
+			c.running = false
+			c.lastUsed = time.Now()
+			g.mu.Unlock()
+			return
+		}
+		op := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		g.mu.Unlock()
+		g.run(op)
+	}
+}
+
+func (g *Gateway) run(op func(context.Context)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*g.cfg.CallTimeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			g.log.Error("telegram: posted call panicked", "panic", fmt.Sprint(v))
+		}
+	}()
+	op(ctx)
+}
+
+// Flush waits until every posted call has run, or ctx ends.
+func (g *Gateway) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { g.queues.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CallContext returns a context for one ordinary call.
+func (g *Gateway) CallContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), g.cfg.CallTimeout)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

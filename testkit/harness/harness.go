@@ -1,0 +1,176 @@
+// Package harness runs the whole bot in-process — the same wiring as `neurocards run` — against
+// the fake Telegram and fake KIE servers on loopback. The sandbox and the end-to-end tests start
+// the bot through it.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"neurocards/actors"
+	"neurocards/app"
+	"neurocards/config"
+	"neurocards/testkit/kiefake"
+	"neurocards/testkit/tgfake"
+)
+
+// Fake credentials: they only ever reach the fakes.
+const (
+	BotToken = "123456:sandbox-token"
+	KIEKey   = "sandbox-kie-key"
+)
+
+// Options configure an Env.
+type Options struct {
+	DataDir string       // default: a new temporary directory, removed by Stop
+	Logger  *slog.Logger // default: discard
+	Hooks   actors.Hooks
+	// Configure adjusts the configuration after the fast defaults are applied.
+	Configure func(*config.Config)
+}
+
+// Env is a running bot with its fakes.
+type Env struct {
+	Telegram *tgfake.Server
+	KIE      *kiefake.Server
+	App      *app.App
+	Config   config.Config
+
+	opt     Options
+	tempDir string
+	cancel  context.CancelFunc
+	done    chan error
+	mu      sync.Mutex
+}
+
+// FastTiming makes every delay short enough for a test, keeping their proportions.
+func FastTiming(c *config.Config) {
+	t := &c.Timing
+	t.JobTimeout = 30 * time.Second
+	t.KIEAttemptTimeout = 10 * time.Second
+	t.UploadTimeout = 10 * time.Second
+	t.PollMin = 10 * time.Millisecond
+	t.PollMax = 50 * time.Millisecond
+	t.RetryBase = 20 * time.Millisecond
+	t.RetryMax = 200 * time.Millisecond
+	t.StatusInterval = 50 * time.Millisecond
+	t.StatusTick = 100 * time.Millisecond
+	t.BreakerCooldown = 300 * time.Millisecond
+	t.DelayedRecheck = 100 * time.Millisecond
+	t.TelegramPoll = 2 * time.Second
+	t.TelegramCall = 5 * time.Second
+	t.ShutdownGrace = 5 * time.Second
+	c.Limits.TelegramPerChat = 10 * time.Millisecond
+	c.Limits.TelegramPerSec = 1000
+}
+
+// Start starts the fakes and the bot.
+func Start(opt Options) (*Env, error) {
+	e := &Env{opt: opt}
+	if opt.DataDir == "" {
+		dir, err := os.MkdirTemp("", "neurocards-sandbox-")
+		if err != nil {
+			return nil, err
+		}
+		e.tempDir, e.opt.DataDir = dir, dir
+	}
+	if e.opt.Logger == nil {
+		e.opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e.Telegram = tgfake.New(BotToken)
+	e.KIE = kiefake.New(KIEKey)
+	cfg := config.Defaults()
+	cfg.TelegramToken, cfg.TelegramAPIURL = BotToken, e.Telegram.URL()
+	cfg.KIEAPIKey, cfg.KIEAPIURL, cfg.KIEUploadURL = KIEKey, e.KIE.APIURL(), e.KIE.UploadURL()
+	cfg.DataDir = e.opt.DataDir
+	cfg.AdminAddr = "127.0.0.1:0"
+	FastTiming(&cfg)
+	if opt.Configure != nil {
+		opt.Configure(&cfg)
+	}
+	e.Config = cfg
+	if err := e.startBot(); err != nil {
+		e.closeFakes()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) startBot() error {
+	a, err := app.New(e.Config, app.Options{Logger: e.opt.Logger, Hooks: e.opt.Hooks, DispatchTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	e.mu.Lock()
+	e.App, e.cancel, e.done = a, cancel, done
+	e.mu.Unlock()
+	return nil
+}
+
+// StopBot stops the bot gracefully (as on SIGTERM) and closes its data file; the fakes keep running.
+func (e *Env) StopBot() error {
+	e.mu.Lock()
+	a, cancel, done := e.App, e.cancel, e.done
+	e.App = nil
+	e.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(e.Config.Timing.ShutdownGrace + 5*time.Second):
+		err = errors.New("harness: the bot did not stop in time")
+	}
+	return errors.Join(err, a.Close())
+}
+
+// Restart stops the bot and starts it again on the same data directory.
+func (e *Env) Restart() error {
+	if err := e.StopBot(); err != nil {
+		return fmt.Errorf("harness: restart: %w", err)
+	}
+	return e.startBot()
+}
+
+// Stop stops the bot and the fakes and removes a temporary data directory.
+func (e *Env) Stop() error {
+	err := e.StopBot()
+	e.closeFakes()
+	if e.tempDir != "" {
+		os.RemoveAll(e.tempDir)
+	}
+	return err
+}
+
+func (e *Env) closeFakes() {
+	e.Telegram.Close()
+	e.KIE.Close()
+}
+
+// Photo returns a JPEG of the given size, a stand-in for a seller's product photo.
+func Photo(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 180, 255})
+		}
+	}
+	var buf bytes.Buffer
+	_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80})
+	return buf.Bytes()
+}
