@@ -61,7 +61,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	logs := &logRecorder{}
 	c := fakeClient(t, fake, func(cfg *Config) {
 		cfg.BreakerFailures = 3
-		cfg.BreakerCooldown = 20 * time.Millisecond
+		cfg.BreakerCooldown = 100 * time.Millisecond // long enough to check "open" without racing the clock
 		cfg.CreatePer10s = 1000
 		cfg.Logger = slog.New(logs)
 	})

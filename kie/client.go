@@ -200,8 +200,8 @@ func retryAfter(h string, now time.Time) time.Duration {
 	return 0
 }
 
-// Classify and breaker share this: a call counts against the breaker only when KIE or the path to
-// it misbehaved.
+// countsAsFailure says whether a result counts against the breaker: transient and operator
+// failures do; the seller's bad input and our own bugs say nothing about KIE's health.
 func countsAsFailure(err error) bool {
 	f := Classify(err)
 	return f.Class == messages.Transient || f.Class == messages.Operator

@@ -54,6 +54,10 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, fileName string) (stri
 			return "", &Error{Op: op, Err: err, local: true}
 		}
 		req.Header.Set("Content-Type", mw.FormDataContentType())
+		// net/http waits for the body writer before Do returns, even on cancellation, and the body
+		// writer waits for r: unblock it ourselves when ctx ends.
+		stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+		defer stop()
 		data, err := c.do(op, req)
 		// Stop the writer and wait for it, so r is left alone once we return. Only a source
 		// blocked inside Read can keep it; then ctx bounds the wait.

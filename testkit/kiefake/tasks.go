@@ -37,7 +37,8 @@ type Script struct {
 	// Waiting and Generating are how many recordInfo polls answer "waiting", then "generating",
 	// before the outcome. 0 means 1; a negative number means none.
 	Waiting, Generating int
-	// Forever keeps the task "generating" for good (the attempt timeout has to end it).
+	// Forever keeps the task "generating" however often it is polled (the caller's attempt timeout
+	// has to end it); only Finish or EndAfter end it.
 	Forever bool
 	Outcome Outcome
 	// Callback POSTs the market callback to the task's callBackUrl when the task ends.
@@ -195,15 +196,17 @@ func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 		param:   string(raw),
 		outcome: sc.Outcome,
 	}
-	isVideo := strings.Contains(req.Model, "video")
-	t.ext = t.outcome.Ext
+	ext, file, credits := "png", samplePNG, 4.0
+	if strings.Contains(req.Model, "video") {
+		ext, file, credits = "mp4", sampleMP4, 60
+	}
+	t.ext, t.credits = t.outcome.Ext, credits
 	if t.ext == "" {
-		t.ext = map[bool]string{true: "mp4", false: "png"}[isVideo]
+		t.ext = ext
 	}
 	if t.outcome.File == nil {
-		t.outcome.File = map[bool][]byte{true: sampleMP4, false: samplePNG}[isVideo]
+		t.outcome.File = file
 	}
-	t.credits = map[bool]float64{true: 60, false: 4}[isVideo]
 	if t.outcome.Fail {
 		if t.outcome.FailCode == "" {
 			t.outcome.FailCode = "500"
