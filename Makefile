@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox test vet race torture bench clean
+.PHONY: build sandbox test vet race torture torture-short bench clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
@@ -16,6 +16,15 @@ vet:
 
 test: vet
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# The crash test: the built bot is killed with SIGKILL at random moments while sellers order
+# jobs and KIE fails; it exits non-zero if anything was lost or charged twice. The short version
+# also runs inside `make test` (testkit/torture).
+torture: build
+	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 30 -kills 24 -terms 2
+
+torture-short: build
+	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 8 -kills 5 -terms 1 -min-up 300ms -max-up 1200ms -job-timeout 1m
 
 clean:
 	rm -rf bin

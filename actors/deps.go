@@ -84,6 +84,13 @@ func recoverToParent(next actor.ReceiveFunc) actor.ReceiveFunc {
 	}
 }
 
+// stopped tells the actor's owner it has stopped for good; call it from actor.Stopped.
+func stopped(c *actor.Context) {
+	if p := c.Parent(); p != nil {
+		c.Engine().Send(p, messages.ChildStopped{ID: c.PID().ID})
+	}
+}
+
 // goSafe runs work off the actor's goroutine. A panic in it becomes a report through onPanic
 // instead of killing the process.
 func goSafe(onPanic func(reason, stack string), work func()) {

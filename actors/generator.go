@@ -33,14 +33,13 @@ func (g *generator) Receive(c *actor.Context) {
 	case actor.Started:
 		ctx, cancel := context.WithTimeout(context.Background(), g.d.Config.Timing.KIEAttemptTimeout)
 		g.cancel = cancel
-		e, parent, self := c.Engine(), c.Parent(), c.PID()
+		e, parent := c.Engine(), c.Parent()
 		report := func(msg messages.JobEvent) { e.Send(parent, msg) }
 		goSafe(func(reason, stack string) {
 			g.d.Log.Error("generator panicked", "job_id", g.job.ID, "panic", reason, "stack", stack)
 			report(messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: messages.Failure{
 				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "generator panic: " + reason}})
 		}, func() {
-			defer e.Poison(self)
 			defer cancel()
 			report(g.attempt(ctx, report))
 		})
@@ -48,6 +47,7 @@ func (g *generator) Receive(c *actor.Context) {
 		if g.cancel != nil {
 			g.cancel()
 		}
+		stopped(c)
 	}
 }
 
@@ -60,6 +60,10 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 		return messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: f}
 	}
 	taskID := g.job.TaskID
+	if taskID == "" && g.d.KIE.BreakerState() == "open" {
+		// Do not fetch the photo from Telegram only to be refused: wait for the breaker.
+		return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstreamDown, Code: "breaker open"})
+	}
 	if taskID == "" {
 		url := g.job.UploadURL
 		if url == "" {
@@ -127,17 +131,21 @@ func (g *generator) poll(ctx context.Context, taskID string, failed func(message
 		}
 		select {
 		case <-ctx.Done():
-			return failed(timedOut("KIE task " + taskID))
+			return failed(g.classify(ctx, ctx.Err()))
 		case <-time.After(wait):
 		}
 		wait = min(wait*3/2, g.d.Config.Timing.PollMax)
 	}
 }
 
-// classify is kie.Classify, except that our own attempt deadline is a timeout, not a network error.
+// classify is kie.Classify, except that our own attempt deadline is a timeout, and our own
+// cancellation (the job stopping this attempt) is said as such.
 func (g *generator) classify(ctx context.Context, err error) messages.Failure {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return timedOut("KIE attempt")
+	case errors.Is(ctx.Err(), context.Canceled):
+		return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "canceled", Detail: "attempt stopped by its job"}
 	}
 	return kie.Classify(err)
 }

@@ -28,9 +28,13 @@ type jobActor struct {
 	e    *actor.Engine
 
 	runs     map[messages.Step]int
-	children map[messages.Step]*actor.PID
+	children map[messages.Step]*actor.PID // the current child of each step
+	live     map[string]*actor.PID        // every child not yet reported stopped
+	retired  map[string]bool              // children already poisoned (exactly once each)
 	retries  map[messages.Step]func() bool
 	deadline func() bool
+	stopping bool // asked to stop (shutdown): the job resumes at the next start
+	poisoned bool
 
 	// The status message: what it shows, when it was last edited, and edits still on their way.
 	shown       string
@@ -55,6 +59,8 @@ func newJob(d *Deps, j messages.Job) actor.Producer {
 			d: d, j: j,
 			runs:     map[messages.Step]int{},
 			children: map[messages.Step]*actor.PID{},
+			live:     map[string]*actor.PID{},
+			retired:  map[string]bool{},
 			retries:  map[messages.Step]func() bool{},
 		}
 	}
@@ -96,13 +102,43 @@ func (a *jobActor) Receive(c *actor.Context) {
 	case messages.Crashed:
 		a.childCrashed(c, m)
 	case messages.JobEvent:
-		if a.stale(m) {
+		if a.stale(m) || a.stopping {
+			// A stopping job records nothing more: what its children report while being cancelled
+			// is the cancellation, and the job resumes from its persisted stage at the next start.
 			return
 		}
+		if step, last := lastReport(m); last {
+			// The attempt is over: its child has nothing more to do.
+			a.retire(a.children[step])
+			delete(a.children, step)
+		}
 		a.apply(c, m)
+	case messages.ChildStopped:
+		delete(a.live, m.ID)
+		delete(a.retired, m.ID)
+		a.maybeStop(c)
+	case messages.Stop:
+		a.stopping = true
+		a.stopChildren()
+		a.stopTimers()
+		a.maybeStop(c)
 	case actor.Stopped:
 		a.stopTimers()
+		stopped(c)
 	}
+}
+
+// lastReport says whether ev is the last thing a child reports in its attempt, and of which step.
+func lastReport(ev messages.JobEvent) (messages.Step, bool) {
+	switch ev := ev.(type) {
+	case messages.Generated:
+		return messages.StepGenerate, true
+	case messages.Delivered:
+		return messages.StepDeliver, true
+	case messages.StepFailed:
+		return ev.Step, true
+	}
+	return "", false
 }
 
 // stale reports a child's event from an attempt that is no longer current.
@@ -131,6 +167,8 @@ func (a *jobActor) childCrashed(c *actor.Context, m messages.Crashed) {
 	a.log().Error("job child panicked", "actor", m.ID, "panic", m.Reason, "stack", m.Stack)
 	for step, pid := range a.children {
 		if pid.ID == m.ID {
+			a.retire(pid)
+			delete(a.children, step)
 			a.apply(c, messages.StepFailed{Run: a.runs[step], Step: step, Failure: messages.Failure{
 				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "panic: " + m.Reason}})
 			return
@@ -172,16 +210,20 @@ func (a *jobActor) persist(c *actor.Context, nj messages.Job) bool {
 	switch {
 	case errors.Is(err, store.ErrFinished):
 		a.log().Info("job ended elsewhere; stopping", "outcome", saved.Outcome)
+		if saved.StatusMessageID == 0 {
+			// Ended before its status message id was saved: keep editing the message we know.
+			saved.StatusMessageID = a.j.StatusMessageID
+		}
 		a.j = saved
 		a.stopChildren()
 		a.finish(c)
 		return false
 	case err != nil:
 		a.log().Error("persisting the job failed; it resumes at the next start", "err", err)
+		a.stopping = true
 		a.stopChildren()
 		a.stopTimers()
-		c.Engine().Poison(a.self)
-		a.done = true
+		a.maybeStop(c)
 		return false
 	}
 	a.j = saved
@@ -213,32 +255,33 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		if err := os.Remove(eff.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			a.log().Warn("removing the result file failed", "path", eff.Path, "err", err)
 		}
-	case markBlocked:
-		if _, err := a.d.Store.WithUser(a.j.UserID, func(t *store.UserTx) error {
-			t.User.Blocked = true
-			return nil
-		}); err != nil {
-			a.log().Error("marking the seller blocked failed", "err", err)
-		}
 	}
 }
 
 func (a *jobActor) startChild(c *actor.Context, step messages.Step) {
-	if pid := a.children[step]; pid != nil {
-		c.Engine().Poison(pid)
-	}
+	a.retire(a.children[step])
 	a.runs[step]++
 	run := a.runs[step]
 	p := newGenerator(a.d, a.j, run)
 	if step == messages.StepDeliver {
 		p = newSender(a.d, a.j, run)
 	}
-	a.children[step] = c.SpawnChild(p, string(step), spawnOpts(strconv.Itoa(run))...)
+	pid := c.SpawnChild(p, string(step), spawnOpts(strconv.Itoa(run))...)
+	a.children[step], a.live[pid.ID] = pid, pid
+}
+
+// retire stops a child that has no children of its own, exactly once.
+func (a *jobActor) retire(pid *actor.PID) {
+	if pid == nil || a.retired[pid.ID] {
+		return
+	}
+	a.retired[pid.ID] = true
+	a.e.Poison(pid)
 }
 
 func (a *jobActor) stopChildren() {
 	for step, pid := range a.children {
-		a.e.Poison(pid)
+		a.retire(pid)
 		delete(a.children, step)
 	}
 	for step, stop := range a.retries {
@@ -262,10 +305,12 @@ func (a *jobActor) finish(c *actor.Context) {
 	if f := a.j.Failure; f != nil && a.j.Outcome == messages.OutcomeFailed {
 		a.d.Metrics.Inc("job_failures_total", "class", string(f.Class), "reason", string(f.Reason))
 		args := []any{"class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail, "task_id", a.j.TaskID}
-		switch f.Class {
-		case messages.Operator, messages.Internal:
+		switch {
+		case f.Reason == messages.ReasonCancelled:
+			a.log().Info("job cancelled by an operator", args...)
+		case f.Class == messages.Operator, f.Class == messages.Internal:
 			a.log().Error("job failed", args...)
-		case messages.User:
+		case f.Class == messages.User:
 			a.log().Info("job failed", args...)
 		default:
 			a.log().Warn("job failed", args...)
@@ -280,8 +325,15 @@ func (a *jobActor) finish(c *actor.Context) {
 	a.maybeStop(c)
 }
 
+// maybeStop stops the job once it has nothing left to do: every child has stopped, and either it
+// was asked to stop or its outcome is on the status message. Its own poison pill is then the
+// only one it ever gets, and its cleanup waits on no child.
 func (a *jobActor) maybeStop(c *actor.Context) {
-	if a.done && !a.posting && a.statusTimer == nil && a.inFlight == 0 {
+	if a.poisoned || len(a.live) > 0 {
+		return
+	}
+	if a.stopping || (a.done && !a.posting && a.statusTimer == nil && a.inFlight == 0) {
+		a.poisoned = true
 		a.stopTimers()
 		c.Engine().Poison(a.self)
 	}

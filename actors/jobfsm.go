@@ -37,8 +37,6 @@ type (
 	refreshStatus struct{}
 	// removeFile deletes the result file from disk.
 	removeFile struct{ Path string }
-	// markBlocked records that the seller blocked the bot, so nothing more is sent.
-	markBlocked struct{}
 )
 
 func (startChild) effect()    {}
@@ -48,7 +46,6 @@ func (notifyDelayed) effect() {}
 func (notifyFailure) effect() {}
 func (refreshStatus) effect() {}
 func (removeFile) effect()    {}
-func (markBlocked) effect()   {}
 
 // next is the job's whole logic: given the persisted job and an event, it returns the job to
 // persist and the effects to carry out after that. It does no I/O, so every edge is a table test.
@@ -176,10 +173,6 @@ func generationFailed(j messages.Job, f messages.Failure, p Policy) (messages.Jo
 func deliveryFailed(j messages.Job, f messages.Failure, p Policy) (messages.Job, []Effect) {
 	if !delivering(j) {
 		return j, nil
-	}
-	if f.Reason == messages.ReasonBlocked {
-		j, effects := fail(j, f)
-		return j, append(effects, markBlocked{})
 	}
 	throttled := f.Retryable() && f.RetryAfter > 0
 	if !f.Retryable() || (!throttled && j.SendAttempts >= p.SendAttempts) {

@@ -183,7 +183,7 @@ func TestNext(t *testing.T) {
 		{"a seller who blocked the bot is not written to again",
 			job(messages.StageDownloaded), messages.StepFailed{Step: del, Failure: blocked},
 			job(messages.StageDownloaded, failed(blocked)),
-			[]Effect{stopChildren{}, refreshStatus{}, removeFile{"/out/7.mp4"}, markBlocked{}}},
+			[]Effect{stopChildren{}, refreshStatus{}, removeFile{"/out/7.mp4"}}},
 		{"a counted delivery retry uses an attempt",
 			job(messages.StageDownloaded), messages.RetryDue{Step: del, Counted: true},
 			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 2 }),

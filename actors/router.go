@@ -6,7 +6,10 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
 
+	"neurocards/config"
 	"neurocards/messages"
+	"neurocards/telegram"
+	"neurocards/texts"
 )
 
 // recentUpdates is how many update ids the router remembers to drop duplicates within a run.
@@ -18,14 +21,22 @@ const recentUpdates = 4096
 type router struct {
 	d        *Deps
 	sessions map[int64]*actor.PID
-	seen     map[int64]struct{}
-	order    []int64
+	sent     map[int64]int // updates given to each session, to tell whether an idle one is still idle
+	// retiring holds the updates of sellers whose session is stopping; a fresh session gets them
+	// once the old one has stopped, so a session id is never spawned twice.
+	retiring  map[int64][]messages.Update
+	seen      map[int64]struct{}
+	order     []int64
+	stopping  bool
+	poisoned  bool
+	onStopped func()
 }
 
-// NewRouter is the producer of the root actor.
-func NewRouter(d *Deps) actor.Producer {
+// NewRouter is the producer of the root actor; onStopped is called when the whole tree has stopped.
+func NewRouter(d *Deps, onStopped func()) actor.Producer {
 	return func() actor.Receiver {
-		return &router{d: d, sessions: map[int64]*actor.PID{}, seen: map[int64]struct{}{}}
+		return &router{d: d, sessions: map[int64]*actor.PID{}, sent: map[int64]int{},
+			retiring: map[int64][]messages.Update{}, seen: map[int64]struct{}{}, onStopped: onStopped}
 	}
 }
 
@@ -42,13 +53,75 @@ func (r *router) Receive(c *actor.Context) {
 	case messages.Update:
 		r.route(c, m)
 	case messages.Crashed:
-		for uid, pid := range r.sessions {
-			if pid.ID == m.ID {
-				r.d.Log.Error("session panicked; it restarts on the next update", "user_id", uid, "panic", m.Reason, "stack", m.Stack)
-				c.Engine().Poison(pid)
-				delete(r.sessions, uid)
+		// The recover middleware kept the session running; its state is in the store.
+		r.d.Log.Error("session panicked", "actor", m.ID, "panic", m.Reason, "stack", m.Stack)
+	case messages.SessionIdle:
+		r.retire(c, m)
+	case messages.ChildStopped:
+		r.sessionStopped(c, m.ID)
+	case messages.Stop:
+		r.stopping = true
+		for _, pid := range r.sessions {
+			c.Send(pid, messages.Stop{})
+		}
+		r.maybeStop(c)
+	case actor.Stopped:
+		if r.onStopped != nil {
+			r.onStopped()
+		}
+	}
+}
+
+// retire stops an idle session if nothing was sent to it since it said so. Its seller's next
+// update gets a fresh session, rebuilt from the store.
+func (r *router) retire(c *actor.Context, m messages.SessionIdle) {
+	for uid, pid := range r.sessions {
+		if c.Sender() == nil || pid.ID != c.Sender().ID {
+			continue
+		}
+		if r.stopping || r.sent[uid] != m.Handled {
+			return
+		}
+		delete(r.sessions, uid)
+		delete(r.sent, uid)
+		r.retiring[uid] = nil
+		c.Send(pid, messages.Stop{})
+		r.d.Metrics.Inc("sessions_retired_total")
+		return
+	}
+}
+
+func (r *router) sessionStopped(c *actor.Context, id string) {
+	for uid, pid := range r.sessions {
+		if pid.ID == id {
+			delete(r.sessions, uid)
+			delete(r.sent, uid)
+		}
+	}
+	for uid, queued := range r.retiring {
+		if sessionID(c, uid) != id {
+			continue
+		}
+		delete(r.retiring, uid)
+		if len(queued) > 0 {
+			pid := r.session(c, uid)
+			for _, m := range queued {
+				r.sent[uid]++
+				c.Send(pid, m)
+			}
+			if r.stopping {
+				c.Send(pid, messages.Stop{})
 			}
 		}
+	}
+	r.maybeStop(c)
+}
+
+// maybeStop stops the router once every session has stopped: its cleanup then waits on nothing.
+func (r *router) maybeStop(c *actor.Context) {
+	if r.stopping && len(r.sessions) == 0 && len(r.retiring) == 0 && !r.poisoned {
+		r.poisoned = true
+		c.Engine().Poison(c.PID())
 	}
 }
 
@@ -72,7 +145,69 @@ func (r *router) route(c *actor.Context, m messages.Update) {
 		m.Done()
 		return
 	}
-	c.Send(r.session(c, uid), m)
+	if q := m.Update.PreCheckoutQuery; q != nil {
+		r.preCheckout(q)
+		m.Done()
+		return
+	}
+	if queued, ok := r.retiring[uid]; ok {
+		r.retiring[uid] = append(queued, m)
+		return
+	}
+	pid := r.session(c, uid)
+	r.sent[uid]++
+	c.Send(pid, m)
+}
+
+// preCheckout answers a pre_checkout_query on its own fast path: never behind a session's queue
+// or a job, since Telegram cancels the payment after 10 s. It only checks the invoice against the
+// configuration and says yes or why not in the buyer's language; nothing is credited until the
+// successful payment arrives.
+func (r *router) preCheckout(q *models.PreCheckoutQuery) {
+	d := r.d
+	go func() {
+		lang := texts.RU
+		if q.From != nil {
+			lang = texts.Lang(q.From.LanguageCode)
+			if u, ok, err := d.Store.User(q.From.ID); err == nil && ok && u.LangChosen {
+				lang = u.Lang
+			}
+		}
+		refusal := ""
+		if key := checkoutRefusal(d.Config, q); key != "" {
+			refusal = texts.T(lang, key)
+			d.Log.Warn("pre-checkout refused", "payload", q.InvoicePayload, "currency", q.Currency, "amount", q.TotalAmount, "why", key)
+		}
+		ctx, cancel := d.Telegram.CallContext()
+		defer cancel()
+		if err := d.Telegram.AnswerPreCheckout(ctx, q.ID, refusal); err != nil {
+			d.Log.Error("answering a pre-checkout query failed; the payment will be cancelled", "err", err)
+			return
+		}
+		d.Metrics.Inc("pre_checkouts_total", "ok", strconv.FormatBool(refusal == ""))
+	}()
+}
+
+// checkoutRefusal is why an invoice may not be paid — a pack no longer sold, or a price or
+// currency that is not the pack's — or "" when it may.
+func checkoutRefusal(cfg config.Config, q *models.PreCheckoutQuery) texts.Key {
+	id, ok := payloadPack(q.InvoicePayload)
+	if !ok {
+		return texts.PreCheckoutGone
+	}
+	p, ok := cfg.Pack(id)
+	if !ok {
+		return texts.PreCheckoutGone
+	}
+	if q.Currency != telegram.Stars || q.TotalAmount != p.Stars {
+		return texts.PreCheckoutPrice
+	}
+	return ""
+}
+
+// sessionID is the actor id a seller's session has under this router.
+func sessionID(c *actor.Context, uid int64) string {
+	return c.PID().ID + "/session/" + strconv.FormatInt(uid, 10)
 }
 
 func (r *router) session(c *actor.Context, uid int64) *actor.PID {

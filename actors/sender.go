@@ -40,14 +40,13 @@ func (s *sender) Receive(c *actor.Context) {
 	case actor.Started:
 		ctx, cancel := context.WithCancel(context.Background())
 		s.cancel = cancel
-		e, parent, self := c.Engine(), c.Parent(), c.PID()
+		e, parent := c.Engine(), c.Parent()
 		report := func(msg messages.JobEvent) { e.Send(parent, msg) }
 		goSafe(func(reason, stack string) {
 			s.d.Log.Error("sender panicked", "job_id", s.job.ID, "panic", reason, "stack", stack)
 			report(messages.StepFailed{Run: s.run, Step: messages.StepDeliver, Failure: messages.Failure{
 				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "sender panic: " + reason}})
 		}, func() {
-			defer e.Poison(self)
 			defer cancel()
 			report(s.attempt(ctx, report))
 		})
@@ -55,6 +54,7 @@ func (s *sender) Receive(c *actor.Context) {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		stopped(c)
 	}
 }
 

@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	_ "image/jpeg" // image.DecodeConfig reads the dimensions of photos sent as files
+	_ "image/png"
 	"runtime/debug"
 	"strconv"
-	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
 
-	"neurocards/config"
 	"neurocards/messages"
 	"neurocards/store"
 	"neurocards/telegram"
@@ -26,23 +26,175 @@ type session struct {
 	d    *Deps
 	uid  int64
 	jobs map[uint64]*actor.PID
+
+	// The seller's update rate: updates counted in the current window and whether they were told
+	// to slow down in it. A few fields per session, so the limit costs no memory per update.
+	windowStart time.Time
+	inWindow    int
+	warned      bool
+	lang        string // the seller's language as of their last update
+
+	// An update that waits for I/O (an image's dimensions, a Stars refund) holds the session:
+	// the seller's later updates wait in held, in order, until it is finished.
+	busy bool
+	held []messages.Update
+
+	// handled counts the updates the router gave this session; idle (re)arms the timer after
+	// which a session with nothing in flight offers the router to retire it.
+	handled  int
+	idle     func() bool
+	idleGen  int
+	stopping bool
+	poisoned bool
 }
+
+// idleCheck is the session's idle timer firing; gen tells a stale timer from the current one.
+type idleCheck struct{ gen int }
 
 func newSession(d *Deps, uid int64) actor.Producer {
 	return func() actor.Receiver { return &session{d: d, uid: uid, jobs: map[uint64]*actor.PID{}} }
 }
 
+// Messages a session sends itself when I/O it started off its goroutine is finished.
+type (
+	photoChecked struct {
+		update messages.Update
+		check  photoCheck
+	}
+	starsRefunded struct {
+		update   messages.Update
+		lang     string
+		purchase store.Entry
+		err      error
+	}
+)
+
 func (s *session) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
 	case actor.Started:
 		s.resume(c)
+		s.armIdle(c)
 	case messages.Update:
-		s.handle(c, m)
+		s.handled++
+		defer s.armIdle(c)
+		if !s.admit(m) {
+			m.Done()
+			return
+		}
+		if s.busy {
+			s.held = append(s.held, m)
+			return
+		}
+		s.handle(c, m, nil)
+	case photoChecked:
+		s.busy = false
+		s.handle(c, m.update, &resumed{photo: &m.check})
+		s.drain(c)
+		s.armIdle(c)
+	case starsRefunded:
+		s.busy = false
+		s.handle(c, m.update, &resumed{operated: true, replies: s.finishStarsRefund(m)})
+		s.drain(c)
+		s.armIdle(c)
 	case messages.JobFinished:
-		delete(s.jobs, m.JobID)
+		s.d.Log.Debug("job finished", "job_id", m.JobID, "outcome", m.Outcome)
 	case messages.Crashed:
 		s.jobCrashed(c, m)
+	case messages.ChildStopped:
+		for id, pid := range s.jobs {
+			if pid.ID == m.ID {
+				delete(s.jobs, id)
+			}
+		}
+		s.armIdle(c)
+		s.maybeStop(c)
+	case idleCheck:
+		if m.gen == s.idleGen && s.quiet() && !s.stopping {
+			c.Send(c.Parent(), messages.SessionIdle{Handled: s.handled})
+		}
+	case messages.Stop:
+		// Shutdown or retirement: jobs stop where they are and resume at the next start.
+		s.stopping = true
+		for _, pid := range s.jobs {
+			c.Send(pid, messages.Stop{})
+		}
+		s.maybeStop(c)
+	case actor.Stopped:
+		if s.idle != nil {
+			s.idle()
+		}
+		stopped(c)
 	}
+}
+
+// quiet is a session with nothing in flight: no job, no update waiting for I/O.
+func (s *session) quiet() bool { return len(s.jobs) == 0 && !s.busy && len(s.held) == 0 }
+
+// armIdle restarts the idle timer whenever the session is quiet.
+func (s *session) armIdle(c *actor.Context) {
+	if s.idle != nil {
+		s.idle()
+		s.idle = nil
+	}
+	d := s.d.Config.Timing.SessionIdle
+	if d <= 0 || !s.quiet() || s.stopping {
+		return
+	}
+	s.idleGen++
+	s.idle = after(c.Engine(), c.PID(), d, idleCheck{gen: s.idleGen})
+}
+
+// maybeStop stops a stopping session once its jobs have stopped, so its cleanup waits on nothing.
+func (s *session) maybeStop(c *actor.Context) {
+	if s.stopping && len(s.jobs) == 0 && !s.poisoned {
+		s.poisoned = true
+		c.Engine().Poison(c.PID())
+	}
+}
+
+// drain handles the updates that waited while the session was busy, until one makes it busy again.
+func (s *session) drain(c *actor.Context) {
+	for len(s.held) > 0 && !s.busy {
+		m := s.held[0]
+		s.held[0] = messages.Update{}
+		s.held = s.held[1:]
+		s.handle(c, m, nil)
+	}
+}
+
+// admit applies the per-seller update limit: past it, the seller hears one polite notice and then
+// nothing until the window passes. Payments always pass: they are money already spent.
+func (s *session) admit(m messages.Update) bool {
+	u := m.Update
+	if msg := u.Message; msg != nil && (msg.SuccessfulPayment != nil || msg.RefundedPayment != nil) {
+		return true
+	}
+	limit, window := s.d.Config.Limits.UpdatesPerMinute, s.d.Config.Timing.UpdatesWindow
+	if limit <= 0 {
+		return true
+	}
+	if window <= 0 {
+		window = time.Minute
+	}
+	if now := time.Now(); now.Sub(s.windowStart) >= window {
+		s.windowStart, s.inWindow, s.warned = now, 0, false
+	}
+	if s.inWindow++; s.inWindow <= limit {
+		return true
+	}
+	s.d.Metrics.Inc("updates_limited_total")
+	if !s.warned {
+		s.warned = true
+		s.d.Log.Info("seller over the update limit; ignoring them for the rest of the window", "user_id", s.uid, "limit", limit, "window", window)
+		if chatID, from := updateChat(u); chatID != 0 {
+			lang := s.lang
+			if lang == "" && from != nil {
+				lang = texts.Lang(from.LanguageCode)
+			}
+			s.post(chatID, reply{text: texts.T(lang, texts.TooFast)})
+		}
+	}
+	return false
 }
 
 // resume restarts the seller's unfinished jobs from their persisted stages.
@@ -73,8 +225,7 @@ func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
 			continue
 		}
 		s.d.Log.Error("job actor panicked", "job_id", id, "user_id", s.uid, "panic", m.Reason, "stack", m.Stack)
-		c.Engine().Poison(pid)
-		delete(s.jobs, id)
+		c.Send(pid, messages.Stop{})
 		j, ok, err := s.d.Store.Job(id)
 		if err != nil || !ok {
 			return
@@ -93,18 +244,29 @@ func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
 
 // reply is a message decided inside a transaction and sent only after it commits.
 type reply struct {
-	text string
-	kb   telegram.Keyboard
+	text    string
+	kb      telegram.Keyboard
+	invoice *telegram.Invoice // sent as a Stars invoice instead of a text
+}
+
+// resumed is what an update that waited for I/O comes back with.
+type resumed struct {
+	photo    *photoCheck // the dimensions of an image sent as a file, or why they are unknown
+	operated bool        // an operator command already carried out; replies are its answers
+	replies  []reply
 }
 
 // turn is the work of one update: the transaction, the replies it decided, and a job to start.
 type turn struct {
-	s       *session
-	t       *store.UserTx
-	chatID  int64
-	lang    string
-	replies []reply
-	started []messages.Job
+	s        *session
+	t        *store.UserTx
+	update   *models.Update
+	chatID   int64
+	lang     string
+	resumed  *resumed
+	replies  []reply
+	started  []messages.Job
+	checking *messages.Photo // an image whose dimensions must be read before it is accepted
 }
 
 func (tn *turn) say(key texts.Key, kb telegram.Keyboard, args ...any) {
@@ -115,31 +277,53 @@ func (tn *turn) menu(key texts.Key, args ...any) {
 	tn.say(key, menuKeyboard(tn.s.d.Config, tn.lang), args...)
 }
 
-// errSeen rolls back the transaction of an update that was already handled.
-var errSeen = errors.New("update already handled")
+var (
+	// errSeen rolls back the transaction of an update that was already handled.
+	errSeen = errors.New("update already handled")
+	// errCheckPhoto rolls back the transaction of an update whose image must be measured first;
+	// the update is handled again, from the start, with the result.
+	errCheckPhoto = errors.New("the image's dimensions are needed")
+)
 
-// handle runs one update. Done is called whatever happens, so the poller is never stuck; a panic
-// is logged, the seller gets an apology and nothing of the update is persisted.
-func (s *session) handle(c *actor.Context, m messages.Update) {
+// handle runs one update. Done is called whatever happens, so the poller is never stuck — when
+// the update waits for I/O, once it comes back and its outcome is persisted. A panic is logged,
+// the seller gets an apology and nothing of the update is persisted.
+func (s *session) handle(c *actor.Context, m messages.Update, r *resumed) {
 	u := m.Update
 	chatID, from := updateChat(u)
-	defer m.Done()
+	done := true
+	defer func() {
+		if done {
+			m.Done()
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			s.d.Log.Error("handling an update panicked", "user_id", s.uid, "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.d.Metrics.Inc("update_panics_total")
+			s.busy, done = false, true
 			if chatID != 0 {
 				s.post(chatID, reply{text: texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)})
 			}
 		}
 	}()
-	if u.CallbackQuery != nil {
+	if u.CallbackQuery != nil && r == nil {
 		s.answer(u.CallbackQuery.ID)
 	}
 	if chatID == 0 {
 		return
 	}
-	tn := &turn{s: s, chatID: chatID}
+	if r == nil {
+		if cmd, args, ok := s.operatorCommand(u); ok {
+			replies, wait := s.operate(c, m, cmd, args)
+			if wait {
+				s.busy, done = true, false
+				return
+			}
+			r = &resumed{operated: true, replies: replies}
+		}
+	}
+	tn := &turn{s: s, update: u, chatID: chatID, resumed: r}
 	_, err := s.d.Store.WithUser(s.uid, func(t *store.UserTx) error {
 		if t.Exists() && u.ID <= t.User.LastUpdate {
 			return errSeen
@@ -148,6 +332,8 @@ func (s *session) handle(c *actor.Context, m messages.Update) {
 		s.touch(t, from, u.ID, tn)
 		tn.lang = t.User.Lang
 		switch {
+		case r != nil && r.operated:
+			tn.replies = r.replies
 		case u.CallbackQuery != nil:
 			return tn.onCallback(u.CallbackQuery.Data)
 		case u.Message != nil:
@@ -159,11 +345,16 @@ func (s *session) handle(c *actor.Context, m messages.Update) {
 	case errors.Is(err, errSeen):
 		s.d.Log.Info("update seen before; ignored", "user_id", s.uid, "update_id", u.ID)
 		return
+	case errors.Is(err, errCheckPhoto):
+		s.checkPhoto(c, m, *tn.checking)
+		s.busy, done = true, false
+		return
 	case err != nil:
 		s.d.Log.Error("handling an update failed", "user_id", s.uid, "update_id", u.ID, "err", err)
 		s.post(chatID, reply{text: texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)})
 		return
 	}
+	s.lang = tn.lang
 	for _, r := range tn.replies {
 		s.post(chatID, r)
 	}
@@ -196,9 +387,15 @@ func (s *session) touch(t *store.UserTx, from *models.User, updateID int64, tn *
 }
 
 func (s *session) post(chatID int64, r reply) {
-	log := s.d.Log
-	s.d.Telegram.Post(chatID, func(ctx context.Context) {
-		if _, err := s.d.Telegram.Send(ctx, chatID, r.text, r.kb); err != nil {
+	log, g := s.d.Log, s.d.Telegram
+	g.Post(chatID, func(ctx context.Context) {
+		var err error
+		if r.invoice != nil {
+			_, err = g.SendInvoice(ctx, chatID, *r.invoice)
+		} else {
+			_, err = g.Send(ctx, chatID, r.text, r.kb)
+		}
+		if err != nil {
 			log.Warn("reply failed", "chat_id", chatID, "err", err)
 		}
 	})
@@ -227,260 +424,4 @@ func updateChat(u *models.Update) (int64, *models.User) {
 		return u.CallbackQuery.From.ID, &u.CallbackQuery.From
 	}
 	return 0, nil
-}
-
-func (tn *turn) onMessage(m *models.Message) error {
-	text := strings.TrimSpace(m.Text)
-	if strings.HasPrefix(text, "/") {
-		return tn.onCommand(text)
-	}
-	draft := &tn.t.User.Draft
-	if photo, ok := imageOf(m); ok {
-		if draft.Step != store.DraftPhoto && draft.Step != store.DraftText && draft.Step != store.DraftConfirm {
-			tn.menu(texts.UnknownInput)
-			return nil
-		}
-		return tn.onPhoto(photo)
-	}
-	switch draft.Step {
-	case store.DraftPhoto:
-		tn.say(texts.PhotoNotImage, nil)
-	case store.DraftText, store.DraftConfirm:
-		if text == "" {
-			tn.say(texts.TextNotText, skipKeyboard(tn.lang, draft.ID))
-			return nil
-		}
-		return tn.onProduct(text)
-	default:
-		tn.menu(texts.UnknownInput)
-	}
-	return nil
-}
-
-// imageOf finds a usable image in a message: the largest photo size, or a document that is an image.
-func imageOf(m *models.Message) (messages.Photo, bool) {
-	if n := len(m.Photo); n > 0 {
-		p := m.Photo[n-1]
-		return messages.Photo{FileID: p.FileID, UniqueID: p.FileUniqueID, Width: p.Width, Height: p.Height, Size: int64(p.FileSize), Mime: "image/jpeg"}, true
-	}
-	if d := m.Document; d != nil {
-		switch strings.ToLower(d.MimeType) {
-		case "image/jpeg", "image/jpg", "image/png", "image/webp":
-			return messages.Photo{FileID: d.FileID, UniqueID: d.FileUniqueID, Size: d.FileSize, Mime: strings.ToLower(d.MimeType)}, true
-		}
-	}
-	return messages.Photo{}, false
-}
-
-func (tn *turn) onPhoto(p messages.Photo) error {
-	lim := tn.s.d.Config.Limits
-	draft := &tn.t.User.Draft
-	switch {
-	case p.Size > lim.MaxPhotoBytes:
-		tn.say(texts.PhotoTooLarge, nil, float64(p.Size)/(1<<20), lim.MaxPhotoBytes>>20)
-		return nil
-	case p.Width > 0 && p.Height > 0 && min(p.Width, p.Height) < lim.MinPhotoSide:
-		tn.say(texts.PhotoTooSmall, nil, p.Width, p.Height, lim.MinPhotoSide)
-		return nil
-	}
-	draft.Photo, draft.Step = p, store.DraftText
-	tn.say(texts.AskText, skipKeyboard(tn.lang, draft.ID), lim.MaxProductText)
-	return nil
-}
-
-func (tn *turn) onProduct(text string) error {
-	if n, max := utf8.RuneCountInString(text), tn.s.d.Config.Limits.MaxProductText; n > max {
-		tn.say(texts.TextTooLong, nil, n, max)
-		return nil
-	}
-	tn.t.User.Draft.Product = text
-	return tn.confirm()
-}
-
-// confirm shows the order with its price and the balance after, or says plainly that the
-// credits do not cover it.
-func (tn *turn) confirm() error {
-	u := &tn.t.User
-	kind, ok := tn.s.d.Config.Kind(u.Draft.Kind)
-	if !ok {
-		u.Draft = store.Draft{}
-		tn.menu(texts.Stale)
-		return nil
-	}
-	if u.Available() < kind.Price {
-		u.Draft.Step = store.DraftText
-		tn.menu(texts.NotEnough, texts.Credits(tn.lang, kind.Price), texts.Credits(tn.lang, u.Available()))
-		return nil
-	}
-	u.Draft.Step = store.DraftConfirm
-	product := u.Draft.Product
-	if product == "" {
-		product = texts.T(tn.lang, texts.NoProduct)
-	}
-	tn.say(texts.Confirm, confirmKeyboard(tn.lang, u.Draft.ID),
-		kind.TitleIn(tn.lang), product, texts.Credits(tn.lang, kind.Price), texts.Credits(tn.lang, u.Available()-kind.Price))
-	return nil
-}
-
-func (tn *turn) onCommand(text string) error {
-	cmd, _, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
-	cmd, _, _ = strings.Cut(strings.ToLower(cmd), "@")
-	u := &tn.t.User
-	switch cmd {
-	case "start":
-		u.Draft = store.Draft{}
-		name := u.FirstName
-		if name == "" {
-			name = "👤"
-		}
-		if !tn.t.Exists() {
-			tn.menu(texts.GreetingNew, name, texts.Credits(tn.lang, tn.s.d.Config.StartCredits), texts.Credits(tn.lang, u.Balance))
-		} else {
-			tn.menu(texts.Greeting, name, texts.Credits(tn.lang, u.Available()))
-		}
-	case "menu":
-		tn.menu(texts.MenuPrompt, texts.Credits(tn.lang, u.Available()))
-	case "balance":
-		tn.balance()
-	case "help":
-		tn.help()
-	default:
-		tn.menu(texts.UnknownInput)
-	}
-	return nil
-}
-
-func (tn *turn) balance() {
-	u := tn.t.User
-	tn.menu(texts.Balance, texts.Credits(tn.lang, u.Balance), texts.Credits(tn.lang, u.Held), texts.Credits(tn.lang, u.Available()))
-}
-
-func (tn *turn) help() {
-	var prices []string
-	for _, k := range tn.s.d.Config.Kinds {
-		prices = append(prices, "• "+texts.T(tn.lang, texts.KindButton, k.TitleIn(tn.lang), texts.Credits(tn.lang, k.Price)))
-	}
-	tn.menu(texts.Help, strings.Join(prices, "\n"))
-}
-
-func (tn *turn) onCallback(raw string) error {
-	cb, ok := parseCallback(raw)
-	if !ok {
-		tn.menu(texts.Stale)
-		return nil
-	}
-	u := &tn.t.User
-	draft := &u.Draft
-	switch cb.action {
-	case cbMenu:
-		tn.menu(texts.MenuPrompt, texts.Credits(tn.lang, u.Available()))
-	case cbBalance:
-		tn.balance()
-	case cbHelp:
-		tn.help()
-	case cbKind:
-		kind, ok := tn.s.d.Config.Kind(cb.arg)
-		if !ok {
-			tn.menu(texts.Stale)
-			return nil
-		}
-		u.DraftSeq++
-		*draft = store.Draft{ID: u.DraftSeq, Kind: kind.ID, Step: store.DraftPhoto}
-		tn.say(texts.AskPhoto, nil, kind.TitleIn(tn.lang))
-	case cbSkip:
-		if draft.ID != cb.id() || (draft.Step != store.DraftText && draft.Step != store.DraftConfirm) {
-			tn.menu(texts.Stale)
-			return nil
-		}
-		draft.Product = ""
-		return tn.confirm()
-	case cbCancel:
-		if draft.ID != cb.id() || draft.Step == store.DraftConsumed || draft.Step == store.DraftNone {
-			tn.menu(texts.Stale)
-			return nil
-		}
-		*draft = store.Draft{}
-		tn.menu(texts.Cancelled)
-	case cbGenerate:
-		switch {
-		case draft.ID == cb.id() && draft.Step == store.DraftConsumed:
-			tn.say(texts.AlreadyStarted, nil)
-		case draft.ID != cb.id() || draft.Step != store.DraftConfirm:
-			tn.menu(texts.Stale)
-		default:
-			j, ok, err := tn.startJob(draft.Kind, draft.Photo, draft.Product, 0)
-			if err != nil || !ok {
-				return err
-			}
-			draft.Step, draft.JobID = store.DraftConsumed, j.ID
-		}
-	case cbAgain:
-		last, ok, err := tn.t.Job(u.LastJobID)
-		if err != nil {
-			return err
-		}
-		if !ok || u.LastJobID == 0 {
-			tn.menu(texts.NothingToRepeat)
-			return nil
-		}
-		_, _, err = tn.startJob(cb.arg, last.Photo, last.Product, 0)
-		return err
-	case cbRetry:
-		old, ok, err := tn.t.Job(cb.id())
-		if err != nil {
-			return err
-		}
-		if !ok || old.UserID != u.ID || old.Outcome != messages.OutcomeFailed {
-			tn.menu(texts.Stale)
-			return nil
-		}
-		if old.RetriedBy != 0 {
-			tn.say(texts.AlreadyStarted, nil)
-			return nil
-		}
-		j, ok, err := tn.startJob(old.Kind, old.Photo, old.Product, old.ID)
-		if err != nil || !ok {
-			return err
-		}
-		return tn.t.MarkRetried(old.ID, j.ID)
-	}
-	return nil
-}
-
-// startJob holds the price and creates the job in this transaction; the job actor starts after
-// the commit. ok is false when the seller was told why not (credits, limit).
-func (tn *turn) startJob(kindID string, photo messages.Photo, product string, retryOf uint64) (messages.Job, bool, error) {
-	d := tn.s.d
-	kind, ok := d.Config.Kind(kindID)
-	if !ok {
-		tn.menu(texts.Stale)
-		return messages.Job{}, false, nil
-	}
-	n, err := tn.t.InFlight()
-	if err != nil {
-		return messages.Job{}, false, err
-	}
-	if n >= d.Config.Limits.JobsPerSeller {
-		tn.say(texts.TooManyJobs, nil, n)
-		return messages.Job{}, false, nil
-	}
-	j, err := tn.t.StartJob(jobFor(kind, tn.t.User, tn.chatID, photo, product, retryOf), d.Config.Timing.JobTimeout)
-	if errors.Is(err, store.ErrInsufficient) {
-		tn.menu(texts.NotEnough, texts.Credits(tn.lang, kind.Price), texts.Credits(tn.lang, tn.t.User.Available()))
-		return messages.Job{}, false, nil
-	}
-	if err != nil {
-		return messages.Job{}, false, err
-	}
-	tn.started = append(tn.started, j)
-	d.Metrics.Inc("jobs_started_total", "kind", kind.ID)
-	return j, true, nil
-}
-
-func jobFor(k config.Kind, u store.User, chatID int64, photo messages.Photo, product string, retryOf uint64) messages.Job {
-	return messages.Job{
-		ChatID: chatID, Lang: u.Lang,
-		Kind: k.ID, Model: k.Model, Output: messages.Output(k.Output), Price: k.Price,
-		Photo: photo, Product: product, RetryOf: retryOf,
-	}
 }

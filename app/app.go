@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,12 +16,14 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"neurocards/actors"
+	"neurocards/admin"
 	"neurocards/config"
 	"neurocards/kie"
 	"neurocards/messages"
 	"neurocards/metrics"
 	"neurocards/store"
 	"neurocards/telegram"
+	"neurocards/texts"
 )
 
 // Options are the parts of the wiring a caller may choose.
@@ -40,6 +43,7 @@ type App struct {
 	KIE      *kie.Client
 	Metrics  *metrics.Counters
 	Log      *slog.Logger
+	Admin    *admin.Server
 
 	deps     *actors.Deps
 	dispatch time.Duration
@@ -72,6 +76,18 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		BreakerFailures: cfg.Limits.BreakerFailures,
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,
+		OnBlocked: func(chatID int64) {
+			// Private chats: the chat id is the seller's id.
+			if _, err := st.WithUser(chatID, func(t *store.UserTx) error {
+				if !t.Exists() {
+					return store.ErrNoUser
+				}
+				t.User.Blocked = true
+				return nil
+			}); err != nil && !errors.Is(err, store.ErrNoUser) {
+				log.Error("marking a seller blocked failed", "user_id", chatID, "err", err)
+			}
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -90,6 +106,9 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
 	}
+	if a.Admin, err = admin.Listen(admin.Config{Addr: cfg.AdminAddr, Token: cfg.AdminToken, Store: st, Logger: log}); err != nil {
+		return fail(err)
+	}
 	return a, nil
 }
 
@@ -105,7 +124,15 @@ func (a *App) Run(ctx context.Context) error {
 	} else if name != "" {
 		a.Log.Info("telegram ok", "bot", "@"+name)
 	}
-	router := engine.Spawn(actors.NewRouter(a.deps), "router", actors.RouterOpts()...)
+	go func() {
+		if err := a.Admin.Serve(); err != nil {
+			a.Log.Error("admin server stopped", "err", err)
+		}
+	}()
+	treeStopped := make(chan struct{})
+	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts()...)
+	commands := make(chan struct{})
+	go func() { defer close(commands); a.registerCommands(ctx) }()
 	poller := &telegram.Poller{
 		Gateway:     a.Telegram,
 		Timeout:     a.Config.Timing.TelegramPoll,
@@ -115,13 +142,15 @@ func (a *App) Run(ctx context.Context) error {
 		Dispatch:    func(batch []models.Update) { a.dispatchBatch(engine, router, batch) },
 		Logger:      a.Log,
 	}
-	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds))
+	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr())
 	err = poller.Run(ctx)
+	<-commands
 	a.Log.Info("stopping: no more updates; letting jobs persist")
 	grace, cancel := context.WithTimeout(context.Background(), a.Config.Timing.ShutdownGrace)
 	defer cancel()
+	engine.Send(router, messages.Stop{})
 	select {
-	case <-engine.PoisonCtx(grace, router).Done():
+	case <-treeStopped:
 	case <-grace.Done():
 		a.Log.Warn("stopping: actors did not stop within the grace period")
 	}
@@ -129,6 +158,24 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Warn("stopping: some messages were not sent", "err", err)
 	}
 	return err
+}
+
+// registerCommands sets the bot's command menu in every language (and Russian for the rest).
+// A failure only warns: the menu is a convenience, and the next start tries again.
+func (a *App) registerCommands(ctx context.Context) {
+	for _, lang := range []string{"", texts.RU, texts.EN} {
+		lng := lang
+		if lng == "" {
+			lng = texts.RU
+		}
+		cctx, cancel := context.WithTimeout(ctx, a.Config.Timing.TelegramCall)
+		err := a.Telegram.SetCommands(cctx, lang, actors.Commands(lng))
+		cancel()
+		if err != nil {
+			a.Log.Warn("registering the bot's commands failed", "lang", lang, "err", err)
+			return
+		}
+	}
 }
 
 // checkTelegram asks getMe once: a refused token stops the start with a clear error, while an
@@ -151,13 +198,20 @@ func (a *App) checkTelegram(ctx context.Context) (string, error) {
 // persisted, so the poller confirms to Telegram only handled updates. Updates of different
 // sellers are handled in parallel, each seller's in order.
 func (a *App) dispatchBatch(engine *actor.Engine, router *actor.PID, batch []models.Update) {
-	var wg sync.WaitGroup
-	pending := make(map[int64]bool, len(batch))
-	var mu sync.Mutex
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		pending = make(map[int64]bool, len(batch))
+	)
 	for i := range batch {
 		u := &batch[i]
+		if chatID := chatOf(u); chatID != 0 {
+			a.Telegram.Unblock(chatID)
+		}
 		wg.Add(1)
+		mu.Lock()
 		pending[u.ID] = true
+		mu.Unlock()
 		var once sync.Once
 		done := func() {
 			once.Do(func() {
@@ -182,10 +236,25 @@ func (a *App) dispatchBatch(engine *actor.Engine, router *actor.PID, batch []mod
 	}
 }
 
+// chatOf is the chat a seller wrote from: writing again means they no longer block the bot.
+func chatOf(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
 // OutputsDir is where results wait on disk between download and delivery.
 func (a *App) OutputsDir() string { return a.deps.OutputsDir() }
 
-// Close closes the data file.
+// Close stops the admin server, letting a backup in progress finish for a few seconds, and closes
+// the data file.
 func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.Admin.Shutdown(ctx)
 	return a.Store.Close()
 }

@@ -28,6 +28,8 @@ type Config struct {
 	StartCredits int64
 	KindsFile    string
 	Kinds        []Kind
+	PacksFile    string
+	Packs        []Pack // credit packs sold for Telegram Stars
 	LogLevel     string
 
 	Timing Timing
@@ -49,6 +51,11 @@ type Timing struct {
 	TelegramPoll      time.Duration // long-poll timeout for getUpdates
 	TelegramCall      time.Duration // deadline of one ordinary Bot API call
 	ShutdownGrace     time.Duration // how long a stop waits for in-flight steps to persist
+	// UpdatesWindow is the window Limits.UpdatesPerMinute counts in: a minute (tests shorten it).
+	UpdatesWindow time.Duration
+	// SessionIdle is how long a seller's session with nothing in flight stays in memory; it is
+	// rebuilt from the store on their next update. 0 keeps sessions for good.
+	SessionIdle time.Duration
 }
 
 // Limits holds budgets and sizes.
@@ -77,6 +84,7 @@ func Defaults() Config {
 		AdminAddr:      "127.0.0.1:8080",
 		StartCredits:   20,
 		Kinds:          DefaultKinds(),
+		Packs:          DefaultPacks(),
 		LogLevel:       "info",
 		Timing: Timing{
 			JobTimeout:        30 * time.Minute,
@@ -93,6 +101,8 @@ func Defaults() Config {
 			TelegramPoll:      50 * time.Second,
 			TelegramCall:      15 * time.Second,
 			ShutdownGrace:     8 * time.Second,
+			UpdatesWindow:     time.Minute,
+			SessionIdle:       10 * time.Minute,
 		},
 		Limits: Limits{
 			GenAttempts:      3,
@@ -161,6 +171,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.ids("NEUROCARDS_ADMIN_IDS", &c.AdminIDs)
 	r.int64("NEUROCARDS_START_CREDITS", &c.StartCredits, 0)
 	r.str("NEUROCARDS_KINDS_FILE", &c.KindsFile)
+	r.str("NEUROCARDS_PACKS_FILE", &c.PacksFile)
+	r.packs("NEUROCARDS_PACKS", &c.Packs)
 	r.str("NEUROCARDS_LOG_LEVEL", &c.LogLevel)
 
 	t := &c.Timing
@@ -178,6 +190,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.dur("NEUROCARDS_TELEGRAM_POLL_TIMEOUT", &t.TelegramPoll)
 	r.dur("NEUROCARDS_TELEGRAM_CALL_TIMEOUT", &t.TelegramCall)
 	r.dur("NEUROCARDS_SHUTDOWN_GRACE", &t.ShutdownGrace)
+	r.dur("NEUROCARDS_SESSION_IDLE", &t.SessionIdle)
 
 	l := &c.Limits
 	r.int("NEUROCARDS_GEN_ATTEMPTS", &l.GenAttempts, 1)
@@ -195,6 +208,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			p = append(p, fmt.Sprintf("NEUROCARDS_KINDS_FILE: %v", err))
 		} else {
 			c.Kinds = kinds
+		}
+	}
+	if c.PacksFile != "" {
+		if _, set := r.get("NEUROCARDS_PACKS"); set {
+			p = append(p, "NEUROCARDS_PACKS and NEUROCARDS_PACKS_FILE are both set: keep one")
+		}
+		packs, err := LoadPacks(c.PacksFile)
+		if err != nil {
+			p = append(p, fmt.Sprintf("NEUROCARDS_PACKS_FILE: %v", err))
+		} else {
+			c.Packs = packs
 		}
 	}
 	p = append(p, c.check()...)
@@ -256,6 +280,7 @@ func (c Config) check() Problems {
 		p = append(p, "NEUROCARDS_KIE_ATTEMPT_TIMEOUT must not exceed NEUROCARDS_JOB_TIMEOUT")
 	}
 	p = append(p, validateKinds(c.Kinds)...)
+	p = append(p, validatePacks(c.Packs)...)
 	return p
 }
 
@@ -336,6 +361,19 @@ func (r reader) dur(name string, dst *time.Duration) {
 		return
 	}
 	*dst = d
+}
+
+func (r reader) packs(name string, dst *[]Pack) {
+	v, ok := r.get(name)
+	if !ok {
+		return
+	}
+	packs, err := ParsePacks(v)
+	if err != nil {
+		r.bad(name, v, "want credits:stars pairs separated by commas, e.g. 10:50,50:225,200:800")
+		return
+	}
+	*dst = packs
 }
 
 func (r reader) ids(name string, dst *[]int64) {

@@ -266,4 +266,3 @@ func TestKindsFromFile(t *testing.T) {
 		t.Fatalf("task input: %+v", tasks[0].Input)
 	}
 }
-

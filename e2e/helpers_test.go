@@ -225,3 +225,21 @@ func lastID(s *tgfake.Seller) int {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+func tgMessage(text string) tgfake.Message { return tgfake.Message{Text: text} }
+
+// eventually waits until cond holds, for conditions the transcript does not show (the store,
+// counters, a breaker); it checks every few milliseconds and fails the test after wait.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(wait)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %v", what, wait)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func Classify(err error) messages.Failure {
 			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "timeout", Detail: err.Error()}
 		}
 		if isNetwork(err) {
-			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "network", Detail: err.Error()}
+			return unreachable(err)
 		}
 		return messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal, Detail: err.Error()}
 	}
@@ -195,12 +195,18 @@ func Classify(err error) messages.Failure {
 	case e.Err == nil || !isNetwork(e.Err):
 		f.Code = "bad answer" // a 200 that is not a KIE envelope, e.g. a proxy's HTML page
 	default:
-		f.Code = "network"
+		return unreachable(err)
 	}
 	if f.Class != messages.Transient {
 		f.RetryAfter = 0
 	}
 	return f
+}
+
+// unreachable is a call that got no answer at all: KIE is down or cut off, as far as we can
+// tell. Like an open breaker, it makes jobs wait rather than spend their attempts.
+func unreachable(err error) messages.Failure {
+	return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstreamDown, Code: "network", Detail: err.Error()}
 }
 
 func classifyHTTP(e *Error) (messages.Class, messages.Reason) {

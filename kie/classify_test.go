@@ -143,8 +143,8 @@ func TestClassifyErrors(t *testing.T) {
 		retry  time.Duration
 	}{
 		{"nil", nil, "", "", "", 0},
-		{"network", &Error{Op: "create task", Err: netErr}, messages.Transient, messages.ReasonUpstream, "network", 0},
-		{"connection closed", &Error{Op: "record info", Err: &url.Error{Op: "Get", URL: "x", Err: io.EOF}}, messages.Transient, messages.ReasonUpstream, "network", 0},
+		{"network", &Error{Op: "create task", Err: netErr}, messages.Transient, messages.ReasonUpstreamDown, "network", 0},
+		{"connection closed", &Error{Op: "record info", Err: &url.Error{Op: "Get", URL: "x", Err: io.EOF}}, messages.Transient, messages.ReasonUpstreamDown, "network", 0},
 		{"own deadline", &Error{Op: "record info", Err: &url.Error{Op: "Get", URL: "x", Err: context.DeadlineExceeded}}, messages.Transient, messages.ReasonUpstream, "timeout", 0},
 		{"bare deadline", context.DeadlineExceeded, messages.Transient, messages.ReasonUpstream, "timeout", 0},
 		{"canceled", &Error{Op: "record info", Err: &url.Error{Op: "Get", URL: "x", Err: context.Canceled}}, messages.Transient, messages.ReasonUpstream, "canceled", 0},

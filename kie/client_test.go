@@ -254,7 +254,7 @@ func TestSyncErrorsAgainstFake(t *testing.T) {
 		fake.SetDown(true)
 		defer fake.SetDown(false)
 		_, err := c.Credit(ctx)
-		if f := Classify(err); f.Class != messages.Transient || f.Reason != messages.ReasonUpstream || f.Code != "network" {
+		if f := Classify(err); f.Class != messages.Transient || f.Reason != messages.ReasonUpstreamDown || f.Code != "network" {
 			t.Fatalf("err %v → %+v", err, f)
 		}
 	})

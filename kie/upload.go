@@ -59,6 +59,10 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, fileName string) (stri
 		stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
 		defer stop()
 		data, err := c.do(op, req)
+		if err != nil && ctx.Err() != nil {
+			// Our deadline cut the body short; net/http may report the closed pipe instead.
+			err = &Error{Op: op, Err: fmt.Errorf("%w (%v)", ctx.Err(), err)}
+		}
 		// Stop the writer and wait for it, so r is left alone once we return. Only a source
 		// blocked inside Read can keep it; then ctx bounds the wait.
 		pr.CloseWithError(errUploadOver)

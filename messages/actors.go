@@ -24,6 +24,19 @@ type Crashed struct {
 	Stack  string
 }
 
+// Stop asks an actor to stop its children, wait until they have, and then stop itself. It is how
+// the tree shuts down and how an owner retires an actor. Only leaves are ever poisoned directly:
+// hollywood v1.0.5 loses a second poison pill, and a parent whose cleanup waits on a lost pill
+// hangs forever.
+type Stop struct{}
+
+// ChildStopped tells an owner that its child has stopped for good (sent from the child's Stopped).
+type ChildStopped struct{ ID string }
+
+// SessionIdle tells the router a session has nothing in flight. Handled counts the updates it
+// has handled, so the router retires it only if it sent nothing since.
+type SessionIdle struct{ Handled int }
+
 // StatusPosted tells a job the message id of its status message once Telegram has it.
 type StatusPosted struct{ MessageID int }
 

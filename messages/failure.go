@@ -29,7 +29,7 @@ const (
 	ReasonPhotoTooLarge Reason = "photo_too_large"
 	ReasonUnavailable   Reason = "unavailable"   // generation is switched off or misconfigured on our side
 	ReasonUpstream      Reason = "upstream"      // KIE or Telegram failed in a way that may pass
-	ReasonUpstreamDown  Reason = "upstream_down" // a circuit breaker is open: nothing was tried
+	ReasonUpstreamDown  Reason = "upstream_down" // unreachable, or its breaker is open: nothing was done
 	ReasonTimeout       Reason = "timeout"       // an attempt or the whole job ran out of time
 	ReasonDelivery      Reason = "delivery"      // Telegram refused the result we tried to send
 	ReasonBlocked       Reason = "blocked"       // the seller blocked the bot

@@ -22,6 +22,8 @@ type Report struct {
 	Offset      int64
 	Violations  []string
 	TaskRepeats int // jobs that created more KIE tasks than generation attempts (paid twice)
+	// Jobs with more than one hold, capture or release row: money moved twice for one job.
+	DoubleHolds, DoubleCaptures, DoubleReleases int
 }
 
 // Check verifies every invariant of the data: bbolt's own consistency (on a file opened read-only:
@@ -162,6 +164,9 @@ func (s *Store) Check() (Report, error) {
 			if jr.holds != 1 {
 				r.Violations = append(r.Violations, fmt.Sprintf("job %d: %d holds, want exactly one", id, jr.holds))
 			}
+			r.DoubleHolds += btoi(jr.holds > 1)
+			r.DoubleCaptures += btoi(jr.captures > 1)
+			r.DoubleReleases += btoi(jr.releases > 1)
 			if j.TasksCreated > j.GenAttempts {
 				r.TaskRepeats++
 			}
@@ -173,4 +178,11 @@ func (s *Store) Check() (Report, error) {
 	})
 	sort.Strings(r.Violations)
 	return r, err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

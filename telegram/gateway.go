@@ -35,6 +35,9 @@ type Config struct {
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	Logger          *slog.Logger
+	// OnBlocked is told, once, when a chat answers 403: the seller blocked the bot. Nothing more
+	// is sent to that chat until Unblock (the seller wrote to the bot again).
+	OnBlocked func(chatID int64)
 }
 
 // Button is an inline keyboard button with callback data (≤ 64 bytes) or a URL.
@@ -97,6 +100,7 @@ type Gateway struct {
 // chat is the per-chat state: its rate limiter, a pause after a 429, and a FIFO of posted calls.
 type chat struct {
 	limiter   *rate.Limiter
+	blocked   bool
 	notBefore time.Time
 	queue     []func(context.Context)
 	running   bool
@@ -143,8 +147,12 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	// Any one-second window holds at most PerSec messages: a burst of a sixth, refilled at the rest.
-	burst := max(1, cfg.PerSec/6)
+	// Telegram counts arrivals, not departures, and uploads arrive late by varying amounts: keep a
+	// tenth below the limit. Any one-second window then holds at most 0.9·PerSec messages: a small
+	// burst, refilled at the rest.
+	budget := max(1, cfg.PerSec*9/10)
+	burst := max(1, budget/10)
+	refill := rate.Limit(max(1, budget-burst))
 	g := &Gateway{
 		bot:    b,
 		http:   cfg.HTTP,
@@ -152,11 +160,8 @@ func New(cfg Config) (*Gateway, error) {
 		apiURL: strings.TrimRight(cfg.APIURL, "/"),
 		cfg:    cfg,
 		log:    cfg.Logger,
-		global: rate.NewLimiter(rate.Limit(cfg.PerSec-burst), burst),
+		global: rate.NewLimiter(refill, burst),
 		chats:  map[int64]*chat{},
-	}
-	if cfg.PerSec == 1 {
-		g.global = rate.NewLimiter(1, 1)
 	}
 	g.breaker = gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
 		Name:    "telegram",
@@ -360,11 +365,17 @@ func (g *Gateway) do(ctx context.Context, chatID int64, retry429 bool, call func
 	limited := chatID != 0
 	for attempt := 0; ; attempt++ {
 		if limited {
+			if g.isBlocked(chatID) {
+				return ErrBlocked
+			}
 			if err := g.wait(ctx, chatID); err != nil {
 				return err
 			}
 		}
 		_, err := g.breaker.Execute(func() (any, error) { return nil, call(ctx) })
+		if limited && errors.Is(err, bot.ErrorForbidden) {
+			g.block(chatID)
+		}
 		var tmr *bot.TooManyRequestsError
 		if errors.As(err, &tmr) {
 			after := time.Duration(max(tmr.RetryAfter, 1)) * time.Second
@@ -401,6 +412,39 @@ func (g *Gateway) wait(ctx context.Context, chatID int64) error {
 	return g.global.Wait(ctx)
 }
 
+// ErrBlocked is returned, without calling Telegram, for a chat whose seller blocked the bot.
+var ErrBlocked = fmt.Errorf("%w, the seller blocked the bot (remembered)", bot.ErrorForbidden)
+
+func (g *Gateway) isBlocked(chatID int64) bool {
+	c := g.chat(chatID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return c.blocked
+}
+
+func (g *Gateway) block(chatID int64) {
+	c := g.chat(chatID)
+	g.mu.Lock()
+	first := !c.blocked
+	c.blocked = true
+	g.mu.Unlock()
+	if first {
+		g.log.Info("seller blocked the bot", "chat_id", chatID)
+		if g.cfg.OnBlocked != nil {
+			g.cfg.OnBlocked(chatID)
+		}
+	}
+}
+
+// Unblock forgets that a chat blocked the bot: its seller has written to the bot again.
+func (g *Gateway) Unblock(chatID int64) {
+	g.mu.Lock()
+	if c, ok := g.chats[chatID]; ok {
+		c.blocked = false
+	}
+	g.mu.Unlock()
+}
+
 func (g *Gateway) pause(chatID int64, d time.Duration) {
 	if chatID == 0 {
 		return
@@ -422,14 +466,15 @@ func (g *Gateway) chat(chatID int64) *chat {
 	g.calls++
 	if g.calls%512 == 0 {
 		for id, c := range g.chats {
-			if !c.running && len(c.queue) == 0 && now.Sub(c.lastUsed) > 2*time.Minute && now.After(c.notBefore) {
+			idle := now.Sub(c.lastUsed)
+			if !c.running && len(c.queue) == 0 && idle > 2*time.Minute && now.After(c.notBefore) && (!c.blocked || idle > time.Hour) {
 				delete(g.chats, id)
 			}
 		}
 	}
 	c, ok := g.chats[chatID]
 	if !ok {
-		c = &chat{limiter: rate.NewLimiter(rate.Every(g.cfg.PerChat), 1)}
+		c = &chat{limiter: rate.NewLimiter(rate.Every(g.cfg.PerChat*21/20), 1)}
 		g.chats[chatID] = c
 	}
 	c.lastUsed = now

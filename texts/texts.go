@@ -94,3 +94,56 @@ func FailureKey(f messages.Failure) Key {
 		return FailInternal
 	}
 }
+
+// WhyKey is the short reason a failed job shows in the history, by reason.
+func WhyKey(f messages.Failure) Key {
+	switch f.Reason {
+	case messages.ReasonContentPolicy:
+		return WhyContentPolicy
+	case messages.ReasonBadPhoto, messages.ReasonPhotoTooSmall, messages.ReasonPhotoTooLarge:
+		return WhyBadPhoto
+	case messages.ReasonUnavailable:
+		return WhyUnavailable
+	case messages.ReasonTimeout:
+		return WhyTimeout
+	case messages.ReasonDelivery:
+		return WhyDelivery
+	case messages.ReasonBlocked:
+		return WhyBlocked
+	case messages.ReasonCancelled:
+		return WhyCancelled
+	case messages.ReasonUpstream, messages.ReasonUpstreamDown:
+		return WhyUpstream
+	default:
+		return WhyInternal
+	}
+}
+
+// SignedCredits is Credits with an explicit sign: "+10 кредитов", "−3 credits".
+func SignedCredits(lang string, n int64) string {
+	if n < 0 {
+		return "−" + Credits(lang, -n)
+	}
+	return "+" + Credits(lang, n)
+}
+
+// Moscow is the time zone of every date the bot shows, in both languages: its sellers work on
+// Russian marketplaces. Moscow has kept UTC+3 all year since 2014, so a fixed zone needs no tzdata.
+var Moscow = time.FixedZone("MSK", 3*60*60)
+
+// DayStart is midnight in Moscow of the day t falls on.
+func DayStart(t time.Time) time.Time {
+	t = t.In(Moscow)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Moscow)
+}
+
+var monthsRU = [...]string{"янв.", "февр.", "марта", "апр.", "мая", "июня", "июля", "авг.", "сент.", "окт.", "нояб.", "дек."}
+
+// Date renders a moment in Moscow time: "28 нояб. 14:03", "28 Nov 14:03".
+func Date(lang string, t time.Time) string {
+	t = t.In(Moscow)
+	if Lang(lang) == EN {
+		return t.Format("2 Jan 15:04")
+	}
+	return fmt.Sprintf("%d %s %s", t.Day(), monthsRU[t.Month()-1], t.Format("15:04"))
+}

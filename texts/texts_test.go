@@ -80,3 +80,26 @@ func TestEnglishFallsBackToRussianForUnknownLanguage(t *testing.T) {
 		t.Errorf("T(en) = %q", got)
 	}
 }
+
+func TestDateInMoscowTime(t *testing.T) {
+	at := time.Date(2026, time.November, 28, 11, 3, 0, 0, time.UTC)
+	if got := Date(RU, at); got != "28 нояб. 14:03" {
+		t.Errorf("Date(ru) = %q", got)
+	}
+	if got := Date(EN, at); got != "28 Nov 14:03" {
+		t.Errorf("Date(en) = %q", got)
+	}
+	late := time.Date(2026, time.November, 28, 22, 30, 0, 0, time.UTC)
+	if got, want := DayStart(late), time.Date(2026, time.November, 29, 0, 0, 0, 0, Moscow); !got.Equal(want) {
+		t.Errorf("DayStart = %v, want %v", got, want)
+	}
+}
+
+func TestSignedCredits(t *testing.T) {
+	if got := SignedCredits(RU, 10); got != "+10 кредитов" {
+		t.Errorf("SignedCredits(+10) = %q", got)
+	}
+	if got := SignedCredits(EN, -1); got != "−1 credit" {
+		t.Errorf("SignedCredits(-1) = %q", got)
+	}
+}

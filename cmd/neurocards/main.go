@@ -1,5 +1,6 @@
 // Command neurocards is the bot: `run` serves sellers, `sandbox` plays a seller against built-in
-// fakes with no tokens at all, `version` prints the build.
+// fakes with no tokens at all, `check` verifies a data file, `backup` copies it while the bot runs,
+// `version` prints the build.
 package main
 
 import (
@@ -24,6 +25,11 @@ const usage = `neurocards — product videos and marketplace cards from one phot
 Usage:
   neurocards run        serve sellers (needs NEUROCARDS_TELEGRAM_TOKEN and NEUROCARDS_KIE_API_KEY)
   neurocards sandbox    the whole bot against built-in fakes, a scripted seller, no tokens
+  neurocards check [--data-dir D | --file F] [--json]
+                        verify a data file (the bot must be stopped, or check a backup)
+  neurocards backup [--data-dir D] <file>
+                        a consistent copy of the data, from the running bot (over the admin
+                        address, with NEUROCARDS_ADMIN_TOKEN) or from the file when none runs
   neurocards version    print the version
 
 Configuration comes from NEUROCARDS_* environment variables; see README.md.
@@ -45,6 +51,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return run(ctx, stderr)
 	case "sandbox":
 		return sandbox(ctx, args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "backup":
+		return backup(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return 0

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"neurocards/config"
@@ -26,6 +27,8 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// The conversation is printed from the fake's goroutine and the script's: one writer at a time.
+	stdout = &lockedWriter{w: stdout}
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr
@@ -58,6 +61,17 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "\n✓ every step happened\n")
 	return 0
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // printer prints the conversation from the fake Telegram's point of view.

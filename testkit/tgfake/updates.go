@@ -188,3 +188,12 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, f form, c Ca
 	}
 	writeResult(w, result)
 }
+
+// Update returns an update the server issued, as the bot receives it: for actor tests that feed
+// an update to an actor directly instead of through getUpdates.
+func (s *Server) Update(id int64) (models.Update, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.history[id]
+	return u, ok
+}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"neurocards/messages"
+)
+
+func TestChargeBackTakesAtMostWhatIsAvailable(t *testing.T) {
+	s := open(t)
+	if _, err := s.WithUser(1, func(tx *UserTx) error {
+		_, err := tx.Purchase("ch-1", 10, "pack 10")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startJob(t, s, 1, 7); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := s.ChargeBack("ch-1", 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.Taken != 3 || cb.Purchase.Amount != 10 || cb.Adjust.Amount != -3 || cb.Adjust.By != 900 {
+		t.Fatalf("charge-back: %+v", cb)
+	}
+	if b, h := balances(t, s, 1); b != 7 || h != 7 {
+		t.Fatalf("balance %d held %d, want 7/7", b, h)
+	}
+	if _, err := s.ChargeBack("ch-1", 900); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second charge-back: %v", err)
+	}
+	if _, err := s.ChargeBack("ch-2", 900); !errors.Is(err, ErrNoPurchase) {
+		t.Fatalf("unknown charge: %v", err)
+	}
+}
+
+func TestPurchaseIsCreditedOncePerCharge(t *testing.T) {
+	s := open(t)
+	for range 2 {
+		_, err := s.WithUser(1, func(tx *UserTx) error {
+			_, err := tx.Purchase("ch-1", 50, "pack 50")
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := balances(t, s, 1); b != 50 {
+		t.Fatalf("balance %d, want 50", b)
+	}
+	e, ok, err := s.EntryByKey(PurchaseKey("ch-1"))
+	if err != nil || !ok || e.Type != EntryPurchase || e.UserID != 1 {
+		t.Fatalf("purchase row: %+v %v %v", e, ok, err)
+	}
+}
+
+func TestRefundJob(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	inFlight, _ := startJob(t, s, 1, 10)
+	r, err := s.RefundJob(inFlight.ID, 900)
+	if err != nil || !r.Released || r.Job.Failure == nil || r.Job.Failure.Reason != messages.ReasonCancelled {
+		t.Fatalf("refund of a job in flight: %+v, %v", r, err)
+	}
+	if _, err := s.RefundJob(inFlight.ID, 900); !errors.Is(err, ErrAlreadyReleased) {
+		t.Fatalf("second refund of a released job: %v", err)
+	}
+	delivered, _ := startJob(t, s, 1, 10)
+	delivered.Outcome = messages.OutcomeDone
+	if _, err := s.FinishJob(delivered); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.RefundJob(delivered.ID, 900)
+	if err != nil || r.Released || r.Adjust.Amount != 10 || r.Adjust.Key != RefundJobKey(delivered.ID) || r.User.Balance != 20 {
+		t.Fatalf("refund of a delivered job: %+v, %v", r, err)
+	}
+	if _, err := s.RefundJob(delivered.ID, 900); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second refund of a delivered job: %v", err)
+	}
+	if _, err := s.RefundJob(99, 900); !errors.Is(err, ErrNoJob) {
+		t.Fatalf("refund of no job: %v", err)
+	}
+	if b, h := balances(t, s, 1); b != 20 || h != 0 {
+		t.Fatalf("balance %d held %d", b, h)
+	}
+	if rep, _ := s.Check(); len(rep.Violations) != 0 {
+		t.Fatalf("violations: %v", rep.Violations)
+	}
+}
+
+func TestAdjustNeverBelowHeld(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	if _, err := startJob(t, s, 1, 15); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Adjust(1, -6, "a", "", 900); !errors.Is(err, ErrInsufficient) {
+		t.Fatalf("adjust below held: %v", err)
+	}
+	if u, _, err := s.Adjust(1, -5, "b", "", 900); err != nil || u.Available() != 0 {
+		t.Fatalf("adjust to zero: %+v %v", u, err)
+	}
+	if _, _, err := s.Adjust(2, 5, "c", "", 900); !errors.Is(err, ErrNoUser) {
+		t.Fatalf("adjust of nobody: %v", err)
+	}
+}
+
+func TestStatsCountToday(t *testing.T) {
+	s := open(t)
+	grant(t, s, 1, 20)
+	if _, err := s.WithUser(1, func(tx *UserTx) error { _, err := tx.Purchase("ch", 10, ""); return err }); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := startJob(t, s, 1, 10)
+	j.Outcome = messages.OutcomeDone
+	if _, err := s.FinishJob(j); err != nil {
+		t.Fatal(err)
+	}
+	startJob(t, s, 1, 3)
+	st, err := s.Stats(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stats{Sellers: 1, Jobs: 2, JobsDone: 1, JobsInFlight: 1, Purchases: 1, CreditsSold: 10, CreditsSpent: 10}
+	if st != want {
+		t.Fatalf("stats %+v, want %+v", st, want)
+	}
+	if st, _ := s.Stats(time.Now().Add(time.Hour)); st.Jobs != 0 || st.CreditsSold != 0 || st.Sellers != 1 {
+		t.Fatalf("stats from the future: %+v", st)
+	}
+}

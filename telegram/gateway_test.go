@@ -1,0 +1,211 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"neurocards/testkit"
+	"neurocards/testkit/tgfake"
+)
+
+func newGateway(t *testing.T, tg *tgfake.Server, perChat time.Duration) *Gateway {
+	t.Helper()
+	g, err := New(Config{Token: testkit.BotToken, APIURL: tg.URL(), PerSec: 1000, PerChat: perChat, CallTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// Posted calls reach a chat in the order they were posted, whatever their size.
+func TestPostKeepsPerChatOrder(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	s := tg.Seller(1, "ru", "A")
+	g := newGateway(t, tg, time.Millisecond)
+	for i := range 20 {
+		text := strings.Repeat("x", 1+(19-i)*100) + " #" + string(rune('a'+i))
+		g.Post(1, func(ctx context.Context) { g.Send(ctx, 1, text, nil) })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.BotMessages()
+	if len(msgs) != 20 {
+		t.Fatalf("messages: %d", len(msgs))
+	}
+	for i, m := range msgs {
+		if !strings.HasSuffix(m.Text, " #"+string(rune('a'+i))) {
+			t.Fatalf("message %d is %q", i, m.Text[len(m.Text)-3:])
+		}
+	}
+}
+
+// Messages to one chat keep the per-chat spacing, measured where Telegram measures: on arrival.
+func TestPerChatSpacing(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	tg.Seller(1, "ru", "A")
+	g := newGateway(t, tg, 100*time.Millisecond)
+	for range 4 {
+		if _, err := g.Send(context.Background(), 1, "hi", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := tg.Calls("sendMessage")
+	for i := 1; i < len(calls); i++ {
+		if gap := calls[i].At.Sub(calls[i-1].At); gap < 95*time.Millisecond {
+			t.Errorf("messages %d and %d arrived %v apart", i-1, i, gap)
+		}
+	}
+}
+
+func TestSendWaitsOutA429(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	s := tg.Seller(1, "ru", "A")
+	tg.Fail("sendMessage", 1, 1, tgfake.Reply{Status: 429, Description: "Too Many Requests: retry after 1", RetryAfter: 1})
+	g := newGateway(t, tg, time.Millisecond)
+	if _, err := g.Send(context.Background(), 1, "after the wait", nil); err != nil {
+		t.Fatal(err)
+	}
+	calls := tg.Calls("sendMessage")
+	if len(calls) != 2 || calls[1].At.Sub(calls[0].At) < time.Second {
+		t.Fatalf("calls: %+v", calls)
+	}
+	if m, _ := s.Last(); m.Text != "after the wait" {
+		t.Errorf("delivered %q", m.Text)
+	}
+}
+
+func TestBlockedChatIsNotWrittenToAgain(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	tg.Seller(1, "ru", "A")
+	tg.Block(1)
+	var told atomic.Int32
+	g, _ := New(Config{Token: testkit.BotToken, APIURL: tg.URL(), PerChat: time.Millisecond, OnBlocked: func(int64) { told.Add(1) }})
+	for range 3 {
+		if _, err := g.Send(context.Background(), 1, "hello?", nil); err == nil {
+			t.Fatal("sent to a blocked chat")
+		}
+	}
+	if n := tg.CountCalls("sendMessage", 1); n != 1 || told.Load() != 1 {
+		t.Errorf("sendMessage calls %d, OnBlocked %d; want 1 and 1", n, told.Load())
+	}
+	tg.Unblock(1)
+	g.Unblock(1)
+	if _, err := g.Send(context.Background(), 1, "welcome back", nil); err != nil {
+		t.Errorf("after unblocking: %v", err)
+	}
+}
+
+// A failed file download never shows the token, which is in the file URL.
+func TestDownloadErrorsHideTheToken(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	s := tg.Seller(1, "ru", "A")
+	g := newGateway(t, tg, time.Millisecond)
+	var buf bytes.Buffer
+	if _, err := g.Download(context.Background(), "no-such-file", &buf, 1<<20); err == nil || strings.Contains(err.Error(), testkit.BotToken) {
+		t.Errorf("unknown file: %v", err)
+	}
+	id := s.SendPhoto(testkit.Photo(320, 320), 320, 320, "")
+	u, _ := tg.Update(id)
+	fileID := u.Message.Photo[len(u.Message.Photo)-1].FileID
+	if _, err := g.Download(context.Background(), fileID, &buf, 100); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("over the limit: %v", err)
+	}
+	tg.Close()
+	if _, err := g.Download(context.Background(), fileID, &buf, 1<<20); err == nil || strings.Contains(err.Error(), testkit.BotToken) {
+		t.Errorf("server gone: %v", err)
+	}
+}
+
+// The poller asks for the next batch (which confirms the last one to Telegram) only after
+// Dispatch returned; an update dispatched but not saved is seen again after a restart.
+func TestPollerConfirmsOnlyHandledUpdates(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	s := tg.Seller(1, "ru", "A")
+	g := newGateway(t, tg, time.Millisecond)
+	var (
+		mu      sync.Mutex
+		saved   int64
+		handled []int64
+	)
+	release := make(chan struct{})
+	poller := func(block bool) *Poller {
+		return &Poller{
+			Gateway: g, Timeout: 2 * time.Second,
+			LastHandled: func() (int64, error) { mu.Lock(); defer mu.Unlock(); return saved, nil },
+			SaveHandled: func(id int64) error { mu.Lock(); defer mu.Unlock(); saved = id; return nil },
+			Dispatch: func(batch []models.Update) {
+				mu.Lock()
+				for _, u := range batch {
+					handled = append(handled, u.ID)
+				}
+				mu.Unlock()
+				if block {
+					<-release
+				}
+			},
+		}
+	}
+	first := s.Send("/start")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { poller(true).Run(ctx); close(done) }()
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 1 })
+
+	// The handler has not returned: nothing is saved and Telegram was not told.
+	mu.Lock()
+	if saved != 0 {
+		t.Errorf("saved %d before the handler returned", saved)
+	}
+	mu.Unlock()
+	for _, c := range tg.Calls("getUpdates") {
+		if off, _ := strconv.ParseInt(c.Fields["offset"], 10, 64); off > first {
+			t.Errorf("getUpdates confirmed offset %s before the handler returned", c.Fields["offset"])
+		}
+	}
+	// A process restarted now (with nothing saved) gets the update again.
+	cancel()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	second := poller(false)
+	go second.Run(ctx2)
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 2 && saved == first })
+	mu.Lock()
+	if handled[1] != first {
+		t.Errorf("handled %v, want update %d twice", handled, first)
+	}
+	mu.Unlock()
+	close(release)
+	<-done
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("condition not met within 10s")
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package testkit
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"time"
+
+	"neurocards/config"
+)
+
+// Fake credentials for the fakes: they never reach anything else.
+const (
+	BotToken = "123456:sandbox-token"
+	KIEKey   = "sandbox-kie-key"
+)
+
+// FastTiming makes every delay short enough for a test, keeping their proportions.
+func FastTiming(c *config.Config) {
+	t := &c.Timing
+	t.JobTimeout = 30 * time.Second
+	t.KIEAttemptTimeout = 10 * time.Second
+	t.UploadTimeout = 10 * time.Second
+	t.PollMin = 10 * time.Millisecond
+	t.PollMax = 50 * time.Millisecond
+	t.RetryBase = 20 * time.Millisecond
+	t.RetryMax = 200 * time.Millisecond
+	t.StatusInterval = 50 * time.Millisecond
+	t.StatusTick = 100 * time.Millisecond
+	t.BreakerCooldown = 300 * time.Millisecond
+	t.DelayedRecheck = 100 * time.Millisecond
+	t.TelegramPoll = 2 * time.Second
+	t.TelegramCall = 5 * time.Second
+	t.ShutdownGrace = 5 * time.Second
+	c.Limits.TelegramPerChat = 10 * time.Millisecond
+	c.Limits.TelegramPerSec = 1000
+}
+
+// Photo returns a JPEG of the given size, a stand-in for a seller's product photo.
+func Photo(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 180, 255})
+		}
+	}
+	var buf bytes.Buffer
+	_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80})
+	return buf.Bytes()
+}
