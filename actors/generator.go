@@ -16,39 +16,16 @@ import (
 
 // generator makes one KIE attempt for a job: move the photo to KIE, create the task, poll it to
 // the end. A job that already has a task id only polls it, so a restart never pays twice. It
-// reports each fact to the job as it happens and stops when the attempt ends.
+// reports each fact to the job as it happens.
 type generator struct {
-	d      *Deps
-	job    messages.Job
-	run    int
-	cancel context.CancelFunc
+	d   *Deps
+	job messages.Job
+	run int
 }
 
 func newGenerator(d *Deps, j messages.Job, run int) actor.Producer {
-	return func() actor.Receiver { return &generator{d: d, job: j, run: run} }
-}
-
-func (g *generator) Receive(c *actor.Context) {
-	switch c.Message().(type) {
-	case actor.Started:
-		ctx, cancel := context.WithTimeout(context.Background(), g.d.Config.Timing.KIEAttemptTimeout)
-		g.cancel = cancel
-		e, parent := c.Engine(), c.Parent()
-		report := func(msg messages.JobEvent) { e.Send(parent, msg) }
-		goSafe(func(reason, stack string) {
-			g.d.Log.Error("generator panicked", "job_id", g.job.ID, "panic", reason, "stack", stack)
-			report(messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: messages.Failure{
-				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "generator panic: " + reason}})
-		}, func() {
-			defer cancel()
-			report(g.attempt(ctx, report))
-		})
-	case actor.Stopped:
-		if g.cancel != nil {
-			g.cancel()
-		}
-		stopped(c)
-	}
+	g := &generator{d: d, job: j, run: run}
+	return attemptActor(d, j.ID, messages.StepGenerate, run, d.Config.Timing.KIEAttemptTimeout, g.attempt)
 }
 
 // attempt runs off the actor goroutine and returns the event that ends the attempt.

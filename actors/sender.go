@@ -25,39 +25,17 @@ const maxPhotoUpload = 10 << 20
 // to the seller's chat. It never asks KIE for anything new, so a failed delivery never
 // re-generates.
 type sender struct {
-	d      *Deps
-	job    messages.Job
-	run    int
-	cancel context.CancelFunc
+	d   *Deps
+	job messages.Job
+	run int
 }
 
 func newSender(d *Deps, j messages.Job, run int) actor.Producer {
-	return func() actor.Receiver { return &sender{d: d, job: j, run: run} }
+	s := &sender{d: d, job: j, run: run}
+	return attemptActor(d, j.ID, messages.StepDeliver, run, 0, s.attempt)
 }
 
-func (s *sender) Receive(c *actor.Context) {
-	switch c.Message().(type) {
-	case actor.Started:
-		ctx, cancel := context.WithCancel(context.Background())
-		s.cancel = cancel
-		e, parent := c.Engine(), c.Parent()
-		report := func(msg messages.JobEvent) { e.Send(parent, msg) }
-		goSafe(func(reason, stack string) {
-			s.d.Log.Error("sender panicked", "job_id", s.job.ID, "panic", reason, "stack", stack)
-			report(messages.StepFailed{Run: s.run, Step: messages.StepDeliver, Failure: messages.Failure{
-				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "sender panic: " + reason}})
-		}, func() {
-			defer cancel()
-			report(s.attempt(ctx, report))
-		})
-	case actor.Stopped:
-		if s.cancel != nil {
-			s.cancel()
-		}
-		stopped(c)
-	}
-}
-
+// attempt runs off the actor goroutine and returns the event that ends the attempt.
 func (s *sender) attempt(ctx context.Context, report func(messages.JobEvent)) messages.JobEvent {
 	failed := func(f messages.Failure) messages.JobEvent {
 		return messages.StepFailed{Run: s.run, Step: messages.StepDeliver, Failure: f}
