@@ -22,6 +22,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildErr == nil && binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds the neurocards command once per test run, exactly as an operator gets it.
 func binary(t *testing.T) string {
 	t.Helper()

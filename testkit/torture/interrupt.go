@@ -44,6 +44,10 @@ func (r *run) interrupt(ctx context.Context) error {
 		if !r.bot.running() {
 			r.exits = append(r.exits, fmt.Sprintf("the bot exited on its own before interruption %d: %v (see %s)", in.n, r.bot.err, r.bot.logPath))
 		}
+		if in.graceful {
+			// What the bot had persisted just before: a graceful stop must keep it, task ids above all.
+			in.before, _ = r.hotJobs(ctx)
+		}
 		in.at = time.Now()
 		if in.graceful {
 			stop, err := r.bot.term(15 * time.Second)
@@ -53,6 +57,12 @@ func (r *run) interrupt(ctx context.Context) error {
 			}
 		} else {
 			r.bot.kill()
+			// As a supervisor's restart delay (systemd's RestartSec is 100 ms by default): requests
+			// the dead process had already written reach the fakes before the next one starts, so a
+			// send or a createTask is told apart by which side of the restart it falls.
+			if !sleep(ctx, restartDelay) {
+				return ctx.Err()
+			}
 		}
 		jobs, err := readJobs(r.dataDir)
 		if err != nil {

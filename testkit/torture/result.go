@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -38,6 +39,8 @@ type Result struct {
 	SlowStops          int // graceful stops over 10 s
 
 	Lost []string // every job not ended, not told to its seller, or not accounted for in credits
+	// Waiting lists sellers left without an answer: a step never answered, or a job never heard of.
+	Waiting []string
 	// Unordered lists sellers with more jobs than they ordered: an update handled twice.
 	Unordered []string
 
@@ -193,7 +196,7 @@ func (r *run) lost(res *Result, final map[uint64]messages.Job, users []store.Use
 		}
 		res.Nudges += sl.nudges
 		if sl.err != nil {
-			res.Lost = append(res.Lost, sl.err.Error())
+			res.Waiting = append(res.Waiting, sl.err.Error())
 		}
 	}
 	captured := map[int64]int64{}
@@ -275,7 +278,17 @@ func countTasks(res *Result, all []kiefake.Task, interruptions []interruption, f
 	}
 	repeated := map[string]bool{}
 	for _, in := range interruptions {
-		for id, j := range in.jobs {
+		// A graceful stop is judged by what was persisted before it too: it must not lose a task id.
+		held := maps.Clone(in.jobs)
+		if held == nil {
+			held = map[uint64]messages.Job{}
+		}
+		for id, j := range in.before {
+			if j.TaskID != "" && held[id].TaskID == "" && !held[id].Terminal() {
+				held[id] = j
+			}
+		}
+		for id, j := range held {
 			seen[j.TaskID] = true
 			if j.Terminal() || j.TaskID == "" {
 				continue
@@ -415,6 +428,7 @@ func (res *Result) Problems() []string {
 	}
 	add(btoi(res.Jobs == 0), "no job ran")
 	add(len(res.Lost), "%d jobs lost", len(res.Lost))
+	add(len(res.Waiting), "%d sellers left without an answer", len(res.Waiting))
 	add(len(res.Unordered), "%d sellers have jobs they never ordered", len(res.Unordered))
 	add(res.Check.DoubleHolds, "%d double holds", res.Check.DoubleHolds)
 	add(res.Check.DoubleCaptures, "%d double captures", res.Check.DoubleCaptures)
@@ -450,7 +464,8 @@ func (res *Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  stages hit:         %s (kills that found a job there / jobs found)\n", strings.Join(hits, ", "))
 	fmt.Fprintf(w, "                      delivered-but-not-captured: unreachable, delivery and capture are one transaction\n")
-	fmt.Fprintf(w, "  jobs lost:          %d; jobs no seller ordered (an update handled twice): %d\n", len(res.Lost), len(res.Unordered))
+	fmt.Fprintf(w, "  jobs lost:          %d; sellers left without an answer: %d; jobs no seller ordered (an update handled twice): %d\n",
+		len(res.Lost), len(res.Waiting), len(res.Unordered))
 	fmt.Fprintf(w, "  double holds:       %d, double captures: %d, double releases: %d (neurocards check exit %d, %d violations)\n",
 		res.Check.DoubleHolds, res.Check.DoubleCaptures, res.Check.DoubleReleases, res.CheckExit, len(res.Check.Violations))
 	fmt.Fprintf(w, "  KIE tasks:          %d created; %d for a job whose task id was already persisted; %d cut off before their id was saved (%d of them by a SIGTERM)\n",
@@ -463,13 +478,17 @@ func (res *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "  hot backups:        %d taken from the running bot, %d broken\n", res.Backups, len(res.BackupErrors))
 	fmt.Fprintf(w, "  secrets in output:  %d; data races reported: %d\n", len(res.SecretLeaks), res.DataRaces)
 	fmt.Fprintf(w, "  data and logs:      %s\n", res.WorkDir)
-	details := func(title string, lines []string) {
+	details := func(title string, lines []string, most ...int) {
 		if len(lines) == 0 {
 			return
 		}
+		limit := 20
+		if len(most) > 0 {
+			limit = most[0]
+		}
 		fmt.Fprintf(w, "  %s:\n", title)
 		for i, l := range lines {
-			if i == 20 {
+			if i == limit {
 				fmt.Fprintf(w, "    … and %d more\n", len(lines)-i)
 				break
 			}
@@ -477,8 +496,9 @@ func (res *Result) Print(w io.Writer) {
 		}
 	}
 	details("lost", res.Lost)
+	details("sellers left waiting", res.Waiting)
 	details("jobs never ordered", res.Unordered)
-	details("stale status messages", res.StaleStatus)
+	details("stale status messages (for example)", res.StaleStatus, 3)
 	details("check violations", res.Check.Violations)
 	details("KIE paid twice", res.RepeatedTasks)
 	details("unexplained duplicate deliveries", res.DupsUnexplained)

@@ -61,6 +61,15 @@ func TestCountTasks(t *testing.T) {
 			tasks: []kiefake.Task{task("a", "job-2", 90, "success"), task("b", "job-2", 130, "success")},
 			ins:   []interruption{killed(1, 100, 110, true, messages.Job{ID: 2, Stage: messages.StageUploading})},
 			final: map[uint64]messages.Job{2: done(2, "b")}, unsaved: 1, byTerm: 1},
+		{name: "a graceful stop threw the saved task id away, and the restart paid again",
+			tasks: []kiefake.Task{task("a", "job-3", 0, "generating"), task("b", "job-3", 130, "success")},
+			ins: []interruption{func() interruption {
+				in := killed(1, 100, 110, true, messages.Job{ID: 3, Stage: messages.StageQueued})
+				in.before = map[uint64]messages.Job{3: submitted(3, "a")}
+				return in
+			}()},
+			final:    map[uint64]messages.Job{3: done(3, "b")},
+			repeated: 1},
 		{name: "a task that names no job",
 			tasks:    []kiefake.Task{{ID: "x", Input: map[string]any{"image_urls": []any{"http://elsewhere/p.jpg"}}, State: "success"}},
 			unmapped: 1, unsaved: 1},

@@ -90,8 +90,12 @@ type interruption struct {
 	restarted time.Time // the next process was started
 	stop      time.Duration
 	jobs      map[uint64]messages.Job
-	aimed     string // the stage the kill waited for, if it was aimed
+	before    map[uint64]messages.Job // a graceful stop's: a hot backup just before SIGTERM
+	aimed     string                  // the stage the kill waited for, if it was aimed
 }
+
+// restartDelay is how long the bot stays dead after a kill.
+const restartDelay = 100 * time.Millisecond
 
 // run is the state of one torture run.
 type run struct {
@@ -234,16 +238,20 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 
 	var keepGoing atomic.Bool
 	keepGoing.Store(true)
-	var sellersDone sync.WaitGroup
+	sellerCtx, stopSellers := context.WithCancel(ctx)
+	defer stopSellers()
+	sellersDone := make(chan struct{})
+	var sellers sync.WaitGroup
 	for _, s := range r.sellers {
-		sellersDone.Add(1)
-		go func() { defer sellersDone.Done(); s.play(ctx, keepGoing.Load) }()
+		sellers.Add(1)
+		go func() { defer sellers.Done(); s.play(sellerCtx, keepGoing.Load) }()
 	}
+	go func() { sellers.Wait(); close(sellersDone) }()
 
 	runErr := r.interrupt(ctx)
 	keepGoing.Store(false)
 	r.logf("torture: %d interruptions done; letting every seller hear the end of their last job", len(r.interruptions))
-	waitGroup(ctx, &sellersDone)
+	r.awaitSellers(ctx, sellersDone, stopSellers)
 	stopChaos()
 	chaosDone.Wait()
 	if runErr == nil {
@@ -299,13 +307,38 @@ func (r *run) awaitQuiet(ctx context.Context) error {
 	}
 }
 
-// waitGroup waits for wg or ctx, whichever ends first.
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+// hearingGrace is how long sellers may still wait once no job is in flight: every answer a
+// seller can get is on its way by then, so one still waiting will never hear.
+const hearingGrace = 15 * time.Second
+
+// awaitSellers waits until every seller has heard the end of their last job, or until no job has
+// been in flight for hearingGrace, and then stops the sellers still waiting.
+func (r *run) awaitSellers(ctx context.Context, done <-chan struct{}, stop context.CancelFunc) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var quietSince time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			stop()
+			<-done
+			return
+		case <-tick.C:
+		}
+		jobs, err := r.hotJobs(ctx)
+		switch {
+		case err != nil || len(inFlightStages(jobs)) > 0:
+			quietSince = time.Time{}
+		case quietSince.IsZero():
+			quietSince = time.Now()
+		case time.Since(quietSince) > hearingGrace:
+			r.logf("torture: no job in flight for %v, and some sellers still wait; they will not hear", hearingGrace)
+			stop()
+			<-done
+			return
+		}
 	}
 }
 
