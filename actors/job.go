@@ -44,13 +44,14 @@ type jobActor struct {
 	posting     bool
 	inFlight    int
 	done        bool
+	untold      bool // a message about the outcome failed in a way that may pass: tell again at the next start
 }
 
 // Messages the job sends itself.
 type (
-	statusDue    struct{}
-	statusTick   struct{}
-	statusEdited struct{}
+	statusDue  struct{}
+	statusTick struct{}
+	sent       struct{ retryable bool } // a posted message or edit has gone, or failed (retryable: it may pass)
 )
 
 func newJob(d *Deps, j messages.Job) actor.Producer {
@@ -74,6 +75,10 @@ func (a *jobActor) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
 	case actor.Started:
 		a.self, a.e = c.PID(), c.Engine()
+		if a.j.Terminal() {
+			a.tellOutcome(c)
+			return
+		}
 		a.deadline = after(a.e, a.self, time.Until(a.j.Deadline), messages.DeadlinePassed{})
 		a.apply(c, messages.JobStart{})
 		if a.j.StatusMessageID == 0 && !a.done {
@@ -96,8 +101,9 @@ func (a *jobActor) Receive(c *actor.Context) {
 	case statusTick:
 		a.tick = nil
 		a.refresh()
-	case statusEdited:
+	case sent:
 		a.inFlight--
+		a.untold = a.untold || m.retryable
 		a.maybeStop(c)
 	case messages.Crashed:
 		a.childCrashed(c, m)
@@ -120,6 +126,12 @@ func (a *jobActor) Receive(c *actor.Context) {
 	case messages.Stop:
 		a.stopping = true
 		a.stopChildren()
+		if a.done && a.statusTimer != nil {
+			// The outcome waits for the edit interval: show it now rather than at the next start.
+			a.statusTimer()
+			a.statusTimer, a.lastEdit = nil, time.Time{}
+			a.refresh()
+		}
 		a.stopTimers()
 		a.maybeStop(c)
 	case actor.Stopped:
@@ -238,7 +250,7 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		if stop := a.retries[eff.Step]; stop != nil {
 			stop()
 		}
-		a.retries[eff.Step] = after(a.e, a.self, jitter(eff.After), messages.RetryDue{Step: eff.Step, Counted: eff.Counted})
+		a.retries[eff.Step] = after(a.e, a.self, jitter(eff.After), messages.RetryDue{Step: eff.Step})
 	case stopChildren:
 		a.stopChildren()
 	case notifyDelayed:
@@ -325,18 +337,27 @@ func (a *jobActor) finish(c *actor.Context) {
 	a.maybeStop(c)
 }
 
-// maybeStop stops the job once it has nothing left to do: every child has stopped, and either it
-// was asked to stop or its outcome is on the status message. Its own poison pill is then the
-// only one it ever gets, and its cleanup waits on no child.
+// maybeStop stops the job once it has nothing left to do: every child has stopped, nothing it
+// posted is still on its way, and either it was asked to stop or its outcome is on the status
+// message. Its own poison pill is then the only one it ever gets, and its cleanup waits on no
+// child. A job that told its seller how it ended records so; one stopped before that tells them
+// at the next start.
 func (a *jobActor) maybeStop(c *actor.Context) {
-	if a.poisoned || len(a.live) > 0 {
+	if a.poisoned || len(a.live) > 0 || a.posting || a.inFlight > 0 {
 		return
 	}
-	if a.stopping || (a.done && !a.posting && a.statusTimer == nil && a.inFlight == 0) {
-		a.poisoned = true
-		a.stopTimers()
-		c.Engine().Poison(a.self)
+	finished := a.done && a.statusTimer == nil // everything about the outcome has been tried
+	if !finished && !a.stopping {
+		return
 	}
+	if finished && !a.untold && a.j.Terminal() {
+		if err := a.d.Store.MarkNotified(a.j); err != nil {
+			a.log().Error("recording that the seller was told failed; they may be told again", "err", err)
+		}
+	}
+	a.poisoned = true
+	a.stopTimers()
+	c.Engine().Poison(a.self)
 }
 
 func (a *jobActor) stopTimers() {
@@ -420,18 +441,35 @@ func (a *jobActor) refresh() {
 	chatID, msgID, kb := a.j.ChatID, a.j.StatusMessageID, statusKeyboard(a.j)
 	e, self, log := a.e, a.self, a.log()
 	a.d.Telegram.Post(chatID, func(ctx context.Context) {
-		if err := a.d.Telegram.Edit(ctx, chatID, msgID, text, kb); err != nil && !strings.Contains(err.Error(), "message to edit not found") {
+		err := a.d.Telegram.Edit(ctx, chatID, msgID, text, kb)
+		gone := err != nil && strings.Contains(err.Error(), "message to edit not found")
+		if err != nil && !gone {
 			log.Warn("editing the status message failed", "err", err)
 		}
-		e.Send(self, statusEdited{})
+		e.Send(self, sent{retryable: err != nil && !gone && telegram.Classify(err).Retryable()})
 	})
+}
+
+// tellOutcome is a job that ended before a restart without its seller being told: send the
+// failure message and the status message's last edit again, then stop.
+func (a *jobActor) tellOutcome(c *actor.Context) {
+	a.done = true
+	a.log().Info("telling the seller how the job ended", "outcome", a.j.Outcome)
+	if f := a.j.Failure; a.j.Outcome == messages.OutcomeFailed && (f == nil || f.Reason != messages.ReasonBlocked) {
+		a.do(c, notifyFailure{})
+	}
+	a.refresh()
+	a.maybeStop(c)
 }
 
 // say posts a message to the seller in order with everything else sent to their chat.
 func (a *jobActor) say(text string, kb telegram.Keyboard) {
-	chatID, log := a.j.ChatID, a.log()
+	chatID, log, e, self := a.j.ChatID, a.log(), a.e, a.self
+	a.inFlight++
 	a.d.Telegram.Post(chatID, func(ctx context.Context) {
-		if _, err := a.d.Telegram.Send(ctx, chatID, text, kb); err != nil {
+		_, err := a.d.Telegram.Send(ctx, chatID, text, kb)
+		e.Send(self, sent{retryable: err != nil && telegram.Classify(err).Retryable()})
+		if err != nil {
 			log.Warn("sending a message to the seller failed", "err", err)
 		}
 	})

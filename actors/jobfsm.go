@@ -23,9 +23,8 @@ type (
 	startChild struct{ Step messages.Step }
 	// scheduleRetry restarts the step's child after a backoff.
 	scheduleRetry struct {
-		Step    messages.Step
-		After   time.Duration
-		Counted bool
+		Step  messages.Step
+		After time.Duration
 	}
 	// stopChildren stops every child and pending retry: the job is over.
 	stopChildren struct{}
@@ -166,8 +165,13 @@ func generationFailed(j messages.Job, f messages.Failure, p Policy) (messages.Jo
 		return fail(j, f)
 	}
 	// The next attempt starts over with a new upload and a new task: this one failed or timed out.
+	// It is counted now, with the state, so a restart during the backoff does not buy another.
+	after := backoff(p, j.GenAttempts, f.RetryAfter)
+	if !throttled {
+		j.GenAttempts++
+	}
 	j.Stage, j.TaskID, j.UploadURL = messages.StageQueued, "", ""
-	return j, []Effect{scheduleRetry{Step: messages.StepGenerate, After: backoff(p, j.GenAttempts, f.RetryAfter), Counted: !throttled}}
+	return j, []Effect{scheduleRetry{Step: messages.StepGenerate, After: after}}
 }
 
 func deliveryFailed(j messages.Job, f messages.Failure, p Policy) (messages.Job, []Effect) {
@@ -178,24 +182,23 @@ func deliveryFailed(j messages.Job, f messages.Failure, p Policy) (messages.Job,
 	if !f.Retryable() || (!throttled && j.SendAttempts >= p.SendAttempts) {
 		return fail(j, f)
 	}
-	return j, []Effect{scheduleRetry{Step: messages.StepDeliver, After: backoff(p, j.SendAttempts, f.RetryAfter), Counted: !throttled}}
+	after := backoff(p, j.SendAttempts, f.RetryAfter)
+	if !throttled {
+		j.SendAttempts++
+	}
+	return j, []Effect{scheduleRetry{Step: messages.StepDeliver, After: after}}
 }
 
+// retry starts the attempt a failure scheduled (and already counted).
 func retry(j messages.Job, ev messages.RetryDue, now time.Time) (messages.Job, []Effect) {
 	switch {
 	case ev.Step == messages.StepGenerate && (j.Stage == messages.StageQueued || j.Stage == messages.StageUploading):
-		if ev.Counted {
-			j.GenAttempts++
-		}
 		j.Stage, j.Parked = messages.StageUploading, false
 		if j.GenStartedAt.IsZero() {
 			j.GenStartedAt = now
 		}
 		return j, []Effect{startChild{messages.StepGenerate}, refreshStatus{}}
 	case ev.Step == messages.StepDeliver && delivering(j):
-		if ev.Counted {
-			j.SendAttempts++
-		}
 		return j, []Effect{startChild{messages.StepDeliver}}
 	}
 	return j, nil

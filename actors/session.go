@@ -238,6 +238,9 @@ func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
 		}
 		s.d.Metrics.Inc("job_failures_total", "class", string(messages.Internal), "reason", string(messages.ReasonInternal))
 		s.post(j.ChatID, reply{text: texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), kb: failureKeyboard(j)})
+		if err := s.d.Store.MarkNotified(j); err != nil {
+			s.d.Log.Error("recording that the seller was told failed", "job_id", id, "err", err)
+		}
 		return
 	}
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -252,14 +251,9 @@ func TestDoubleTapOnGenerateMakesOneJob(t *testing.T) {
 
 // TestRetryBudgetSurvivesRestarts: a job whose every KIE task fails gets exactly
 // NEUROCARDS_GEN_ATTEMPTS tasks, even when the bot restarts while it waits to retry.
-//
-// Known bug (actors/jobfsm.go, not fixed here): the attempt is counted only when the retry timer
-// fires (RetryDue), which a restart loses; the resumed job starts the next attempt under the old
-// count, so every restart during a backoff buys the job one more KIE task.
+// An attempt is counted when its retry is scheduled, with the state that schedules it, so a
+// restart during the backoff does not buy the job another KIE task.
 func TestRetryBudgetSurvivesRestarts(t *testing.T) {
-	if os.Getenv("NEUROCARDS_KNOWN_BUGS") == "" {
-		t.Skip("known bug: attempts are counted when the retry timer fires, so a restart during the backoff gives a job extra KIE tasks; NEUROCARDS_KNOWN_BUGS=1 runs it")
-	}
 	b := start(t, func(c *config.Config) {
 		c.Limits.GenAttempts = 2
 		c.Timing.RetryBase, c.Timing.RetryMax = 2*time.Second, 2*time.Second
@@ -282,5 +276,35 @@ func TestRetryBudgetSurvivesRestarts(t *testing.T) {
 	j := waitForJob(t, b, uid, "failed", func(j messages.Job) bool { return j.Terminal() })
 	if n := len(b.KIE.Tasks()); n != 2 || j.Outcome != messages.OutcomeFailed {
 		t.Errorf("KIE tasks: %d for a budget of 2 attempts; job %s after %d counted attempts", n, j.Outcome, j.GenAttempts)
+	}
+}
+
+// TestFailureNoticeIsToldAgainAfterARestart: Telegram refuses the failure message with a 500;
+// the job records nothing about telling the seller, so the next start tells them — once.
+func TestFailureNoticeIsToldAgainAfterARestart(t *testing.T) {
+	b := start(t)
+	b.KIE.Script(func(int, string, map[string]any) kiefake.Script {
+		return kiefake.Script{Waiting: 20, Outcome: kiefake.Outcome{Fail: true, FailCode: "400", FailMsg: "Your prompt was flagged by Website as violating content policies"}}
+	})
+	s := startSeller(t, b, 611, "ru")
+	status := order(t, s, "card", "")
+	// The next message to this chat is the failure explanation.
+	b.Telegram.Fail("sendMessage", 611, 1, tgfake.Reply{Status: 500, Description: "Internal Server Error"})
+	statusSays(t, s, status.ID, "Не получилось")
+	eventually(t, "the job actor to stop", func() bool { return b.App.Metrics.Get("jobs_finished_total", "kind", "card", "outcome", "failed") == 1 })
+	if n := countFailures(s); n != 0 {
+		t.Fatalf("failure messages before the restart: %d", n)
+	}
+	restart(t, b)
+	m := failedWith(t, s, status.ID, "другое фото")
+	eventually(t, "the notice to be recorded as told", func() bool {
+		jobs, err := b.App.Store.ActiveJobs()
+		return err == nil && len(jobs) == 0
+	})
+	restart(t, b)
+	s.Send("/balance")
+	s.ExpectNew(t, wait, m.ID, "the balance", contains("💰"))
+	if n := countFailures(s); n != 1 {
+		t.Errorf("failure messages after another restart: %d, want 1", n)
 	}
 }

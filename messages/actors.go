@@ -92,11 +92,10 @@ type StepFailed struct {
 	Failure Failure
 }
 
-// RetryDue: the backoff before restarting a child has passed. Counted is false when the wait was
-// not a failed attempt (an open breaker, a rate limit), so it does not use up the attempt budget.
+// RetryDue: the backoff before restarting a child has passed. The attempt it starts was counted
+// when the failure scheduled it (unless the wait was an open breaker or a rate limit).
 type RetryDue struct {
-	Step    Step
-	Counted bool
+	Step Step
 }
 
 // DeadlinePassed: the whole-job deadline has come.

@@ -103,17 +103,30 @@ func (s *Store) FinishJob(j messages.Job) (messages.Job, error) {
 		if err := tx.Bucket(bucketActive).Delete(userJobKey(cur.UserID, j.ID)); err != nil {
 			return err
 		}
+		// The seller is told after this commits; until MarkNotified a restart tells them again.
+		if err := tx.Bucket(bucketNotices).Put(userJobKey(cur.UserID, j.ID), nil); err != nil {
+			return err
+		}
 		return put(users, i64key(u.ID), u)
 	})
 	return j, err
 }
 
-// ActiveJobs returns every job that is not terminal, for recovery at start.
+// MarkNotified records that the seller has been told how the job ended (the failure message and
+// the status message's last edit were sent, or tried).
+func (s *Store) MarkNotified(j messages.Job) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketNotices).Delete(userJobKey(j.UserID, j.ID))
+	})
+}
+
+// ActiveJobs returns every job that is not terminal, and every ended job whose seller was not yet
+// told, for recovery at start.
 func (s *Store) ActiveJobs() ([]messages.Job, error) {
 	var out []messages.Job
 	err := s.db.View(func(tx *bolt.Tx) error {
 		jobs := tx.Bucket(bucketJobs)
-		return tx.Bucket(bucketActive).ForEach(func(k, _ []byte) error {
+		return forEachKey(tx, func(k []byte) error {
 			j, ok, err := get[messages.Job](jobs, k[8:])
 			if err != nil {
 				return err
@@ -128,20 +141,36 @@ func (s *Store) ActiveJobs() ([]messages.Job, error) {
 	return out, err
 }
 
-// ActiveJobsOf returns the user's jobs that are not terminal.
+// ActiveJobsOf returns the user's jobs that are not terminal or whose end the seller was not told.
 func (s *Store) ActiveJobsOf(uid int64) ([]messages.Job, error) {
 	var out []messages.Job
 	err := s.db.View(func(tx *bolt.Tx) error {
 		jobs := tx.Bucket(bucketJobs)
-		return eachNewest(tx.Bucket(bucketActive), i64key(uid), func(id []byte) (bool, error) {
-			j, ok, err := get[messages.Job](jobs, id)
-			if ok {
-				out = append(out, j)
+		for _, b := range [][]byte{bucketActive, bucketNotices} {
+			err := eachNewest(tx.Bucket(b), i64key(uid), func(id []byte) (bool, error) {
+				j, ok, err := get[messages.Job](jobs, id)
+				if ok {
+					out = append(out, j)
+				}
+				return true, err
+			})
+			if err != nil {
+				return err
 			}
-			return true, err
-		})
+		}
+		return nil
 	})
 	return out, err
+}
+
+// forEachKey calls fn with every key of the active and notices indexes (uid ‖ job id).
+func forEachKey(tx *bolt.Tx, fn func(k []byte) error) error {
+	for _, b := range [][]byte{bucketActive, bucketNotices} {
+		if err := tx.Bucket(b).ForEach(func(k, _ []byte) error { return fn(k) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Jobs returns up to limit of the user's most recent jobs, newest first.

@@ -24,7 +24,8 @@ var (
 	bucketUserLedger = []byte("user_ledger") // uid ‖ seq → nil, for a seller's statement
 	bucketKeys       = []byte("ledger_keys") // idempotency key → seq
 	bucketMeta       = []byte("meta")
-	allBuckets       = [][]byte{bucketUsers, bucketJobs, bucketUserJobs, bucketActive, bucketLedger, bucketUserLedger, bucketKeys, bucketMeta}
+	bucketNotices    = []byte("notices") // uid ‖ job id → nil, for ended jobs whose seller is not yet told
+	allBuckets       = [][]byte{bucketUsers, bucketJobs, bucketUserJobs, bucketActive, bucketLedger, bucketUserLedger, bucketKeys, bucketMeta, bucketNotices}
 )
 
 // ErrLocked means another process has the data file open.

@@ -87,8 +87,14 @@ func TestHoldThenCaptureOnce(t *testing.T) {
 	if got.Outcome != messages.OutcomeDone {
 		t.Fatalf("outcome %q", got.Outcome)
 	}
+	if active, _ := s.ActiveJobs(); len(active) != 1 || !active[0].Terminal() {
+		t.Fatalf("after finish the seller is still to be told: %+v", active)
+	}
+	if err := s.MarkNotified(got); err != nil {
+		t.Fatal(err)
+	}
 	if active, _ := s.ActiveJobs(); len(active) != 0 {
-		t.Fatalf("active jobs after finish: %d", len(active))
+		t.Fatalf("active jobs after the seller was told: %d", len(active))
 	}
 }
 

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"context"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,14 +15,9 @@ import (
 // TestFailureExplanationSurvivesAKill: the bot is killed after a job failed (its credits
 // released) but before the seller was told; after the restart the seller still gets the
 // explanation with its retry button.
-//
-// Known bug (actors/job.go, not fixed here): the failure message is sent after the transaction
-// that ends the job commits, and nothing records whether it went out. A kill in between leaves a
-// terminal job that no one resumes, and the seller never hears why their credits came back.
+// The transaction that ends a job also records that its seller is to be told; the record goes
+// when the failure message and the last status edit have gone, so a restart tells them again.
 func TestFailureExplanationSurvivesAKill(t *testing.T) {
-	if os.Getenv("NEUROCARDS_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a kill between the end of a failed job and its failure message loses the message; NEUROCARDS_KNOWN_BUGS=1 runs it")
-	}
 	tg := tgfake.New(harness.BotToken)
 	defer tg.Close()
 	kf := kiefake.New(harness.KIEKey)
@@ -62,6 +57,11 @@ func TestFailureExplanationSurvivesAKill(t *testing.T) {
 		}
 		return false
 	})
+	held, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := tg.WaitFailsTaken(held); err != nil {
+		t.Fatal(err)
+	}
 	if err := bot.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -172,3 +172,19 @@ func formatMessage(m Message) string {
 	}
 	return b.String()
 }
+
+// WaitFailsTaken waits until every Fail rule has been used up: the scripted calls are in flight
+// (or done). A test that kills the bot "while Telegram holds a call" waits for this first.
+func (s *Server) WaitFailsTaken(ctx context.Context) error {
+	left := func() int { // called with s.mu held
+		n := 0
+		for _, r := range s.rules {
+			n += r.left
+		}
+		return n
+	}
+	if err := await(ctx, s, left, func(n int) bool { return n == 0 }); err != nil {
+		return fmt.Errorf("tgfake: wait for scripted failures to be used: %w", err)
+	}
+	return nil
+}
