@@ -302,7 +302,7 @@ func (a *jobActor) stopChildren() {
 	}
 }
 
-// finish tells the session and the operator how the job ended; the actor stops once its status
+// finish tells the operator (log, counters) how the job ended; the actor stops once its status
 // message shows the outcome.
 func (a *jobActor) finish(c *actor.Context) {
 	a.done = true
@@ -329,9 +329,6 @@ func (a *jobActor) finish(c *actor.Context) {
 		}
 	} else {
 		a.log().Info("job delivered", "kind", a.j.Kind, "message_id", a.j.MessageID)
-	}
-	if p := c.Parent(); p != nil {
-		c.Send(p, messages.JobFinished{JobID: a.j.ID, Outcome: a.j.Outcome})
 	}
 	a.refresh()
 	a.maybeStop(c)

@@ -96,8 +96,6 @@ func (s *session) Receive(c *actor.Context) {
 		s.handle(c, m.update, &resumed{operated: true, replies: s.finishStarsRefund(m)})
 		s.drain(c)
 		s.armIdle(c)
-	case messages.JobFinished:
-		s.d.Log.Debug("job finished", "job_id", m.JobID, "outcome", m.Outcome)
 	case messages.Crashed:
 		s.jobCrashed(c, m)
 	case messages.ChildStopped:

@@ -10,12 +10,6 @@ type Update struct {
 	Done   func()
 }
 
-// JobFinished tells a session that one of its jobs reached a terminal outcome.
-type JobFinished struct {
-	JobID   uint64
-	Outcome Outcome
-}
-
 // Crashed reports that an actor's Receive panicked. The recover middleware sends it to the parent
 // instead of letting hollywood restart the actor.
 type Crashed struct {
