@@ -224,14 +224,11 @@ func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
 		}
 		s.d.Log.Error("job actor panicked", "job_id", id, "user_id", s.uid, "panic", m.Reason, "stack", m.Stack)
 		c.Send(pid, messages.Stop{})
-		j, ok, err := s.d.Store.Job(id)
-		if err != nil || !ok {
-			return
-		}
-		j.Outcome = messages.OutcomeFailed
-		j.Failure = &messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "job panic: " + m.Reason}
-		if j, err = s.d.Store.FinishJob(j); err != nil {
-			s.d.Log.Error("failing a crashed job failed", "job_id", id, "err", err)
+		j, err := s.d.Store.FailJob(id, messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "job panic: " + m.Reason})
+		if err != nil {
+			if !errors.Is(err, store.ErrFinished) {
+				s.d.Log.Error("failing a crashed job failed", "job_id", id, "err", err)
+			}
 			return
 		}
 		s.d.Metrics.Inc("job_failures_total", "class", string(messages.Internal), "reason", string(messages.ReasonInternal))

@@ -61,9 +61,7 @@ func (s *Store) RefundJob(id uint64, by int64) (JobRefund, error) {
 		return JobRefund{}, ErrNoJob
 	}
 	if !j.Terminal() {
-		j.Outcome = messages.OutcomeFailed
-		j.Failure = &messages.Failure{Class: messages.Operator, Reason: messages.ReasonCancelled, Detail: fmt.Sprintf("refunded by operator %d", by)}
-		fj, err := s.FinishJob(j)
+		fj, err := s.FailJob(id, messages.Failure{Class: messages.Operator, Reason: messages.ReasonCancelled, Detail: fmt.Sprintf("refunded by operator %d", by)})
 		switch {
 		case err == nil:
 			u, _, err := s.User(fj.UserID)

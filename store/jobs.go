@@ -62,9 +62,25 @@ func (s *Store) FinishJob(j messages.Job) (messages.Job, error) {
 	if !j.Terminal() {
 		return j, fmt.Errorf("store: job %d: FinishJob needs an outcome", j.ID)
 	}
+	return s.finish(j.ID, func(messages.Job) messages.Job { return j })
+}
+
+// FailJob fails a job in flight with f as it is stored now, releasing its hold: for an operator's
+// refund or a job whose actor crashed. A live actor learns at its next save that the job ended.
+func (s *Store) FailJob(id uint64, f messages.Failure) (messages.Job, error) {
+	return s.finish(id, func(cur messages.Job) messages.Job {
+		cur.Outcome, cur.Failure, cur.Parked = messages.OutcomeFailed, &f, false
+		return cur
+	})
+}
+
+// finish ends job id with what end makes of the stored job, in one transaction: the terminal job,
+// the capture or release, the active index, and the notice still owed to the seller.
+func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (messages.Job, error) {
+	var j messages.Job
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jobs, users := tx.Bucket(bucketJobs), tx.Bucket(bucketUsers)
-		cur, ok, err := get[messages.Job](jobs, u64key(j.ID))
+		cur, ok, err := get[messages.Job](jobs, u64key(id))
 		if err != nil {
 			return err
 		}
@@ -75,36 +91,37 @@ func (s *Store) FinishJob(j messages.Job) (messages.Job, error) {
 			j = cur
 			return ErrFinished
 		}
+		j = end(cur)
 		u, ok, err := get[User](users, i64key(cur.UserID))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("store: job %d: user %d missing", j.ID, cur.UserID)
+			return fmt.Errorf("store: job %d: user %d missing", id, cur.UserID)
 		}
-		e := Entry{JobID: j.ID, Key: finishKey(j.ID), Held: -cur.Price}
+		e := Entry{JobID: id, Key: finishKey(id), Held: -cur.Price}
 		switch j.Outcome {
 		case messages.OutcomeDone:
 			e.Type, e.Amount = EntryCapture, -cur.Price
 		case messages.OutcomeFailed:
 			e.Type = EntryRelease
 		default:
-			return fmt.Errorf("store: job %d: unknown outcome %q", j.ID, j.Outcome)
+			return fmt.Errorf("store: job %d: unknown outcome %q", id, j.Outcome)
 		}
 		if _, err := s.post(tx, &u, e); err != nil {
-			return fmt.Errorf("store: job %d: %s: %w", j.ID, e.Type, err)
+			return fmt.Errorf("store: job %d: %s: %w", id, e.Type, err)
 		}
 		now := s.now().UTC()
-		j.Price, j.UserID = cur.Price, cur.UserID
+		j.ID, j.Price, j.UserID = id, cur.Price, cur.UserID
 		j.UpdatedAt, j.FinishedAt = now, now
-		if err := put(jobs, u64key(j.ID), j); err != nil {
+		if err := put(jobs, u64key(id), j); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketActive).Delete(userJobKey(cur.UserID, j.ID)); err != nil {
+		if err := tx.Bucket(bucketActive).Delete(userJobKey(cur.UserID, id)); err != nil {
 			return err
 		}
 		// The seller is told after this commits; until MarkNotified a restart tells them again.
-		if err := tx.Bucket(bucketNotices).Put(userJobKey(cur.UserID, j.ID), nil); err != nil {
+		if err := tx.Bucket(bucketNotices).Put(userJobKey(cur.UserID, id), nil); err != nil {
 			return err
 		}
 		return put(users, i64key(u.ID), u)
