@@ -24,6 +24,10 @@ type attempt struct {
 	timeout time.Duration // 0: none beyond what the work sets itself
 	work    attemptWork
 	cancel  context.CancelFunc
+	// finished is closed when the work has returned and reported. The job hears ChildStopped only
+	// after that, so a fact the work learns while being stopped (a task KIE created) still
+	// reaches a job that is waiting to stop.
+	finished chan struct{}
 }
 
 func attemptActor(d *Deps, jobID uint64, step messages.Step, run int, timeout time.Duration, work attemptWork) actor.Producer {
@@ -43,18 +47,30 @@ func (a *attempt) Receive(c *actor.Context) {
 		a.cancel = cancel
 		e, job := c.Engine(), c.Parent()
 		report := func(msg messages.JobEvent) { e.Send(job, msg) }
+		finished := make(chan struct{})
+		a.finished = finished
 		goSafe(func(reason, stack string) {
+			defer close(finished)
 			a.d.Log.Error("job step panicked", "job_id", a.jobID, "step", a.step, "panic", reason, "stack", stack)
 			report(messages.StepFailed{Run: a.run, Step: a.step, Failure: messages.Failure{
 				Class: messages.Internal, Reason: messages.ReasonInternal, Detail: string(a.step) + " panic: " + reason}})
 		}, func() {
 			defer cancel()
 			report(a.work(ctx, report))
+			close(finished)
 		})
 	case actor.Stopped:
 		if a.cancel != nil {
 			a.cancel()
 		}
-		stopped(c)
+		if a.finished == nil {
+			stopped(c)
+			return
+		}
+		e, job, done, finished := c.Engine(), c.Parent(), messages.ChildStopped{ID: c.PID().ID}, a.finished
+		go func() {
+			<-finished
+			e.Send(job, done)
+		}()
 	}
 }

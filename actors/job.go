@@ -108,15 +108,17 @@ func (a *jobActor) Receive(c *actor.Context) {
 	case messages.Crashed:
 		a.childCrashed(c, m)
 	case messages.JobEvent:
-		if a.stale(m) || a.stopping {
-			// A stopping job records nothing more: what its children report while being cancelled
-			// is the cancellation, and the job resumes from its persisted stage at the next start.
+		if a.stale(m) {
 			return
 		}
 		if step, last := lastReport(m); last {
 			// The attempt is over: its child has nothing more to do.
 			a.retire(a.children[step])
 			delete(a.children, step)
+		}
+		if a.stopping {
+			a.record(c, m)
+			return
 		}
 		a.apply(c, m)
 	case messages.ChildStopped:
@@ -202,6 +204,31 @@ func (a *jobActor) apply(c *actor.Context, ev messages.JobEvent) {
 		a.do(c, eff)
 	}
 	if a.j.Terminal() && !a.done {
+		a.finish(c)
+	}
+}
+
+// record is apply for a job that is stopping: it still persists what its children learned on
+// their way out (a task KIE created, a result delivered), so the next start does not pay or send
+// twice, but starts nothing and tells the seller nothing; a failure then is only our
+// cancellation. The next start resumes from what is recorded and tells what is left to tell.
+func (a *jobActor) record(c *actor.Context, ev messages.JobEvent) {
+	switch ev.(type) {
+	case messages.PhotoUploaded, messages.TaskCreated, messages.Generated, messages.Downloaded, messages.Delivered:
+	default:
+		return
+	}
+	nj, effects := next(a.j, ev, a.d.policy(), time.Now())
+	if nj == a.j || !a.persist(c, nj) {
+		return
+	}
+	for _, eff := range effects {
+		if rm, ok := eff.(removeFile); ok {
+			a.do(c, rm)
+		}
+	}
+	if a.j.Terminal() && !a.done {
+		a.untold = true
 		a.finish(c)
 	}
 }

@@ -308,3 +308,31 @@ func TestFailureNoticeIsToldAgainAfterARestart(t *testing.T) {
 		t.Errorf("failure messages after another restart: %d, want 1", n)
 	}
 }
+
+// TestStopDuringCreateTaskKeepsTheTask: the bot is stopped while KIE is answering createTask. KIE
+// creates (and bills) the task anyway, so the stopping bot waits for the answer and records the
+// task id; the next start polls that task instead of paying for a second one.
+func TestStopDuringCreateTaskKeepsTheTask(t *testing.T) {
+	b := start(t)
+	b.KIE.Script(func(n int, _ string, _ map[string]any) kiefake.Script {
+		if n == 1 {
+			return kiefake.Script{AnswerDelay: 1500 * time.Millisecond}
+		}
+		return kiefake.Script{}
+	})
+	s := startSeller(t, b, 621, "ru")
+	status := order(t, s, "card", "Свеча")
+	eventually(t, "KIE to have created the task", func() bool { return len(b.KIE.Tasks()) == 1 })
+	restart(t, b)
+	s.ExpectNew(t, wait, status.ID, "the card after the restart", isFile("sendPhoto"))
+	statusSays(t, s, status.ID, "Готово")
+	if n := len(b.KIE.Tasks()); n != 1 {
+		t.Errorf("KIE tasks: %d, want 1", n)
+	}
+	if j := onlyJob(t, b, 621); j.TasksCreated != 1 || j.GenAttempts != 1 {
+		t.Errorf("job: tasks %d attempts %d", j.TasksCreated, j.GenAttempts)
+	}
+	if got := b.ledger(621); got != "grant+20 hold(3) capture-3" {
+		t.Errorf("ledger: %s", got)
+	}
+}

@@ -38,7 +38,10 @@ type Config struct {
 	BreakerFailures int
 	// BreakerCooldown is how long the breaker stays open before it lets one call through; 0 means 30 s.
 	BreakerCooldown time.Duration
-	Logger          *slog.Logger
+	// CreateTimeout bounds one createTask call once it is sent; 0 means 7 s. It is kept under the
+	// shutdown grace: a stopping bot waits for the answer rather than lose a task KIE bills for.
+	CreateTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // Client talks to KIE. It is safe for concurrent use.
@@ -50,6 +53,8 @@ type Client struct {
 	create    *rate.Limiter
 	breaker   *gobreaker.CircuitBreaker[struct{}]
 	log       *slog.Logger
+
+	createTimeout time.Duration
 }
 
 const maxAPIBody = 1 << 20 // an API answer is a few hundred bytes; anything near this is not KIE
@@ -62,6 +67,11 @@ func New(cfg Config) *Client {
 		key:       cfg.APIKey,
 		http:      cfg.HTTP,
 		log:       cfg.Logger,
+
+		createTimeout: cfg.CreateTimeout,
+	}
+	if c.createTimeout <= 0 {
+		c.createTimeout = 7 * time.Second
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: defaultTransport()}

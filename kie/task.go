@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
@@ -35,8 +36,16 @@ func (c *Client) CreateTask(ctx context.Context, model string, input map[string]
 		}
 		return "", &Error{Op: op, Err: err}
 	}
+	// Once sent, KIE may create (and bill) the task even if we stop listening: the call is not
+	// cancelled with ctx, only bounded, so a job being stopped still learns the task id.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.createTimeout)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < c.createTimeout {
+		cancel()
+		callCtx, cancel = context.WithDeadline(context.WithoutCancel(ctx), d)
+	}
+	defer cancel()
 	return guard(c, op, func() (string, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/api/v1/jobs/createTask", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(callCtx, http.MethodPost, c.apiURL+"/api/v1/jobs/createTask", bytes.NewReader(body))
 		if err != nil {
 			return "", &Error{Op: op, Err: err, local: true}
 		}

@@ -48,6 +48,9 @@ type Script struct {
 	// EndAfter ends the task on its own this long after creation, polled or not (so a callback
 	// arrives without polling). 0: only polls (or Finish) end it.
 	EndAfter time.Duration
+	// AnswerDelay creates the task at once but answers createTask this much later, even if the
+	// client has given up by then: KIE has billed a task the client may never hear of.
+	AnswerDelay time.Duration
 }
 
 // Task is what the fake knows about one created task.
@@ -225,6 +228,14 @@ func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 	if sc.EndAfter > 0 && !s.shut {
 		s.bg.Add(1)
 		go s.endAfter(t, sc.EndAfter)
+	}
+	if sc.AnswerDelay > 0 {
+		s.mu.Unlock()
+		select {
+		case <-time.After(sc.AnswerDelay):
+		case <-s.closed:
+		}
+		s.mu.Lock()
 	}
 	writeJSON(w, map[string]any{"code": 200, "msg": "success", "data": map[string]any{"taskId": t.ID}})
 }
