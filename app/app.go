@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -30,9 +29,6 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Hooks  actors.Hooks
-	// DispatchTimeout is how long the poller waits for one batch of updates to be handled before
-	// it logs the stuck update and moves on; default 60 s.
-	DispatchTimeout time.Duration
 }
 
 // App is a wired bot, ready to Run.
@@ -45,8 +41,7 @@ type App struct {
 	Log      *slog.Logger
 	Admin    *admin.Server
 
-	deps     *actors.Deps
-	dispatch time.Duration
+	deps *actors.Deps
 }
 
 // New opens the data directory and builds the clients. It makes no network call, and fails at
@@ -55,9 +50,6 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	log := opt.Logger
 	if log == nil {
 		log = slog.Default()
-	}
-	if opt.DispatchTimeout <= 0 {
-		opt.DispatchTimeout = time.Minute
 	}
 	st, err := store.Open(cfg.DataDir, store.Options{})
 	if err != nil {
@@ -101,7 +93,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,
 	})
-	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log, dispatch: opt.DispatchTimeout}
+	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log}
 	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
@@ -139,7 +131,7 @@ func (a *App) Run(ctx context.Context) error {
 		Allowed:     []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdatePreCheckoutQuery},
 		LastHandled: a.Store.Offset,
 		SaveHandled: a.Store.SetOffset,
-		Dispatch:    func(batch []models.Update) { a.dispatchBatch(engine, router, batch) },
+		Dispatch:    func(u models.Update, done func()) { a.dispatch(engine, router, u, done) },
 		Logger:      a.Log,
 	}
 	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr())
@@ -154,6 +146,7 @@ func (a *App) Run(ctx context.Context) error {
 	case <-grace.Done():
 		a.Log.Warn("stopping: actors did not stop within the grace period")
 	}
+	poller.Settle()
 	if err := a.Telegram.Flush(grace); err != nil {
 		a.Log.Warn("stopping: some messages were not sent", "err", err)
 	}
@@ -194,46 +187,14 @@ func (a *App) checkTelegram(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// dispatchBatch hands every update of a batch to the router and waits until each one's effect is
-// persisted, so the poller confirms to Telegram only handled updates. Updates of different
-// sellers are handled in parallel, each seller's in order.
-func (a *App) dispatchBatch(engine *actor.Engine, router *actor.PID, batch []models.Update) {
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		pending = make(map[int64]bool, len(batch))
-	)
-	for i := range batch {
-		u := &batch[i]
-		if chatID := chatOf(u); chatID != 0 {
-			a.Telegram.Unblock(chatID)
-		}
-		wg.Add(1)
-		mu.Lock()
-		pending[u.ID] = true
-		mu.Unlock()
-		var once sync.Once
-		done := func() {
-			once.Do(func() {
-				mu.Lock()
-				delete(pending, u.ID)
-				mu.Unlock()
-				wg.Done()
-			})
-		}
-		engine.Send(router, messages.Update{Update: u, Done: done})
+// dispatch hands one update to the router; done is called when its effect is persisted, and
+// only then may the poller confirm it to Telegram. Writing to the bot means the seller no longer
+// blocks it.
+func (a *App) dispatch(engine *actor.Engine, router *actor.PID, u models.Update, done func()) {
+	if chatID := chatOf(&u); chatID != 0 {
+		a.Telegram.Unblock(chatID)
 	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-time.After(a.dispatch):
-		mu.Lock()
-		defer mu.Unlock()
-		for id := range pending {
-			a.Log.Error("an update was not handled in time; moving on", "update_id", id)
-		}
-	}
+	engine.Send(router, messages.Update{Update: &u, Done: done})
 }
 
 // chatOf is the chat a seller wrote from: writing again means they no longer block the bot.

@@ -131,68 +131,72 @@ func TestDownloadErrorsHideTheToken(t *testing.T) {
 	}
 }
 
-// The poller asks for the next batch (which confirms the last one to Telegram) only after
-// Dispatch returned; an update dispatched but not saved is seen again after a restart.
+// The poller confirms an update to Telegram only once it is done, yet an update still being
+// handled does not hold back the ones after it; a restart gets the unfinished one again.
 func TestPollerConfirmsOnlyHandledUpdates(t *testing.T) {
 	tg := tgfake.New(testkit.BotToken)
 	defer tg.Close()
-	s := tg.Seller(1, "ru", "A")
+	slow, quick := tg.Seller(1, "ru", "A"), tg.Seller(2, "ru", "B")
 	g := newGateway(t, tg, time.Millisecond)
 	var (
 		mu      sync.Mutex
 		saved   int64
 		handled []int64
+		release func()
 	)
-	release := make(chan struct{})
-	poller := func(block bool) *Poller {
+	poller := func(holdFirst bool) *Poller {
 		return &Poller{
 			Gateway: g, Timeout: 2 * time.Second,
 			LastHandled: func() (int64, error) { mu.Lock(); defer mu.Unlock(); return saved, nil },
 			SaveHandled: func(id int64) error { mu.Lock(); defer mu.Unlock(); saved = id; return nil },
-			Dispatch: func(batch []models.Update) {
+			Dispatch: func(u models.Update, done func()) {
 				mu.Lock()
-				for _, u := range batch {
-					handled = append(handled, u.ID)
+				defer mu.Unlock()
+				handled = append(handled, u.ID)
+				if holdFirst && len(handled) == 1 {
+					release = done // still being handled
+					return
 				}
-				mu.Unlock()
-				if block {
-					<-release
-				}
+				done()
 			},
 		}
 	}
-	first := s.Send("/start")
+	first := slow.Send("/start")
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	done := make(chan struct{})
 	go func() { poller(true).Run(ctx); close(done) }()
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 1 })
+	second := quick.Send("/start")
+	third := quick.Send("/help")
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 3 })
 
-	// The handler has not returned: nothing is saved and Telegram was not told.
+	// Two later updates were handled while the first was not: nothing is confirmed past it.
 	mu.Lock()
-	if saved != 0 {
-		t.Errorf("saved %d before the handler returned", saved)
+	if saved >= first {
+		t.Errorf("saved %d while update %d is unfinished", saved, first)
 	}
 	mu.Unlock()
 	for _, c := range tg.Calls("getUpdates") {
 		if off, _ := strconv.ParseInt(c.Fields["offset"], 10, 64); off > first {
-			t.Errorf("getUpdates confirmed offset %s before the handler returned", c.Fields["offset"])
+			t.Errorf("getUpdates confirmed offset %d while update %d is unfinished", off, first)
 		}
 	}
-	// A process restarted now (with nothing saved) gets the update again.
+	// A restart now gets the unfinished update again, and the others too (sessions skip them).
 	cancel()
+	<-done
+	mu.Lock()
+	handled = nil
+	mu.Unlock()
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	second := poller(false)
-	go second.Run(ctx2)
-	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 2 && saved == first })
+	go poller(false).Run(ctx2)
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return saved == third })
 	mu.Lock()
-	if handled[1] != first {
-		t.Errorf("handled %v, want update %d twice", handled, first)
+	defer mu.Unlock()
+	if len(handled) != 3 || handled[0] != first || handled[1] != second || handled[2] != third {
+		t.Errorf("after the restart: handled %v, want %d %d %d", handled, first, second, third)
 	}
-	mu.Unlock()
-	close(release)
-	<-done
+	release()
 }
 
 // waitFor polls cond until it holds or 10 s pass.

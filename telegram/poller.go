@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-telegram/bot"
@@ -20,36 +21,73 @@ import (
 )
 
 // Poller long-polls getUpdates and confirms an update to Telegram only after its effect is
-// persisted. go-telegram/bot's own poller confirms an update as soon as it is queued, so a crash
-// could lose it; this one asks for the next batch only when Dispatch has returned.
+// persisted (go-telegram/bot's own poller confirms an update as soon as it is queued, so a crash
+// could lose it). Telegram confirms by offset, everything below it at once, so one update still
+// being handled must not hold the others back: the poller hands every update on as soon as it
+// arrives, and while some are unfinished it keeps asking from the oldest of them — Telegram
+// answers with those again, which it skips, and with whatever is new. The offset it saves is
+// always below the oldest unfinished update, so a crash re-delivers and never drops.
 type Poller struct {
 	Gateway *Gateway
 	Timeout time.Duration // long-poll timeout; Telegram holds the request open this long
 	Allowed []string      // allowed_updates
-	// LastHandled returns the id of the last update whose effect is persisted; SaveHandled records it.
+	// LastHandled returns the id below which every update's effect is persisted; SaveHandled
+	// records it.
 	LastHandled func() (int64, error)
 	SaveHandled func(id int64) error
-	// Dispatch hands a batch to the bot and returns when every update in it is handled.
-	Dispatch func(batch []models.Update)
-	Logger   *slog.Logger
+	// Dispatch hands one update to the bot without waiting; done is called, once, from any
+	// goroutine, when its effect is persisted.
+	Dispatch func(u models.Update, done func())
+	// MaxPending bounds the updates handed on and not yet done; default 512.
+	MaxPending int
+	Logger     *slog.Logger
+
+	mu      sync.Mutex
+	pending map[int64]time.Time // handed on, not done, with when
+	seen    int64               // the newest update handed on
+	saved   int64
+	acked   chan struct{} // signalled (never blocking) when an update is done
 }
 
-// Run polls until ctx ends. A batch being dispatched when ctx ends is finished first.
+// recheck is how soon the poller asks again while updates are unfinished and nothing new came.
+const recheck = 250 * time.Millisecond
+
+// Run polls until ctx ends. Updates still being handled then are left unconfirmed, so the next
+// start gets them again (sessions recognise what they already did); Settle records any that
+// finish after Run returns.
 func (p *Poller) Run(ctx context.Context) error {
-	log := p.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := p.log()
 	last, err := p.LastHandled()
 	if err != nil {
 		return fmt.Errorf("telegram: poller: %w", err)
 	}
-	backoff := time.Duration(0)
+	p.mu.Lock()
+	p.pending, p.seen, p.saved = map[int64]time.Time{}, last, last
+	p.acked = make(chan struct{}, 1)
+	p.mu.Unlock()
+	maxPending := p.MaxPending
+	if maxPending <= 0 {
+		maxPending = 512
+	}
+	backoff, lastStuck := time.Duration(0), time.Time{}
 	for ctx.Err() == nil {
-		updates, err := p.Gateway.getUpdates(ctx, last+1, p.Timeout, p.Allowed)
+		offset, pending, oldest := p.progress()
+		if pending >= maxPending {
+			p.waitAck(ctx, time.Minute)
+			continue
+		}
+		if pending > 0 && time.Since(oldest) > time.Minute && time.Since(lastStuck) > time.Minute {
+			lastStuck = time.Now()
+			log.Error("an update has not been handled for over a minute; later ones go on", "update_id", offset, "for", time.Since(oldest).Round(time.Second))
+		}
+		timeout := p.Timeout
+		if pending > 0 {
+			timeout = 0 // Telegram has the unfinished ones: it answers at once
+		}
+		updates, err := p.Gateway.getUpdates(ctx, offset, timeout, p.Allowed)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				break
 			}
 			f := Classify(err)
 			backoff = min(max(2*backoff, time.Second), 30*time.Second)
@@ -60,27 +98,99 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 			log.Log(ctx, lvl, "getUpdates failed", "class", f.Class, "code", f.Code, "err", err, "retry_in", wait)
 			if sleep(ctx, wait) != nil {
-				return nil
+				break
 			}
 			continue
 		}
 		backoff = 0
-		batch := updates[:0]
-		for _, u := range updates {
-			if u.ID > last {
-				batch = append(batch, u)
-			}
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		p.Dispatch(batch)
-		last = batch[len(batch)-1].ID
-		if err := p.SaveHandled(last); err != nil {
-			log.Error("saving the update offset failed; updates may be seen again after a restart", "err", err)
+		if fresh := p.handOn(updates); fresh == 0 && pending > 0 {
+			p.waitAck(ctx, recheck)
 		}
 	}
+	p.Settle()
 	return nil
+}
+
+// handOn dispatches the updates not handed on before and returns how many there were.
+func (p *Poller) handOn(updates []models.Update) int {
+	fresh := 0
+	for _, u := range updates {
+		p.mu.Lock()
+		if u.ID <= p.seen {
+			p.mu.Unlock()
+			continue
+		}
+		p.seen = u.ID
+		p.pending[u.ID] = time.Now()
+		p.mu.Unlock()
+		fresh++
+		var once sync.Once
+		id := u.ID
+		p.Dispatch(u, func() { once.Do(func() { p.done(id) }) })
+	}
+	return fresh
+}
+
+func (p *Poller) done(id int64) {
+	p.mu.Lock()
+	delete(p.pending, id)
+	p.mu.Unlock()
+	select {
+	case p.acked <- struct{}{}:
+	default:
+	}
+}
+
+// progress saves how far every update is handled and returns the offset to ask from: the oldest
+// unfinished update, or the one after the newest seen.
+func (p *Poller) progress() (offset int64, pending int, oldest time.Time) {
+	p.mu.Lock()
+	offset = p.seen + 1
+	for id, at := range p.pending {
+		if id < offset {
+			offset, oldest = id, at
+		}
+	}
+	pending = len(p.pending)
+	save := offset-1 > p.saved
+	if save {
+		p.saved = offset - 1
+	}
+	p.mu.Unlock()
+	if save {
+		if err := p.SaveHandled(offset - 1); err != nil {
+			p.log().Error("saving the update offset failed; updates may be seen again after a restart", "err", err)
+		}
+	}
+	return offset, pending, oldest
+}
+
+// Settle records the updates that finished since the poller last looked; call it once the bot
+// has stopped handling updates, so fewer are re-delivered at the next start.
+func (p *Poller) Settle() {
+	p.mu.Lock()
+	started := p.pending != nil
+	p.mu.Unlock()
+	if started {
+		p.progress()
+	}
+}
+
+func (p *Poller) waitAck(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.acked:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (p *Poller) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
 }
 
 // getUpdates calls the Bot API directly, in the same multipart form the library uses, and maps

@@ -86,7 +86,7 @@ func Start(opt Options) (*Env, error) {
 }
 
 func (e *Env) startBot() error {
-	a, err := app.New(e.Config, app.Options{Logger: e.opt.Logger, Hooks: e.opt.Hooks, DispatchTimeout: 10 * time.Second})
+	a, err := app.New(e.Config, app.Options{Logger: e.opt.Logger, Hooks: e.opt.Hooks})
 	if err != nil {
 		return err
 	}
