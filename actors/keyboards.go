@@ -16,7 +16,7 @@ const (
 	cbSkip     = "skip"  // skip:<draft> — no product text
 	cbGenerate = "ok"    // ok:<draft> — confirm and pay
 	cbCancel   = "no"    // no:<draft> — drop the order
-	cbAgain    = "again" // again:<kind> — same photo and text, new job
+	cbAgain    = "again" // again:<kind>:<job> — another of that kind with that job's photo and text
 	cbRetry    = "retry" // retry:<job> — repeat a failed job
 	cbMenu     = "menu"
 	cbBalance  = "bal"
@@ -197,15 +197,21 @@ func menuButton(lang string) telegram.Button {
 	return telegram.Button{Text: texts.T(lang, texts.ButtonMenu), Data: cbMenu}
 }
 
+// againButton starts another job of j's kind with j's photo and text. It names j, so a second
+// tap on the same button is recognised and starts nothing.
+func againButton(j messages.Job) telegram.Button {
+	return telegram.Button{Text: texts.T(j.Lang, texts.ButtonAgain), Data: data(cbAgain, j.Kind+":"+strconv.FormatUint(j.ID, 10))}
+}
+
 // statusKeyboard is on the job's status message: start another of the same kind at once.
 func statusKeyboard(j messages.Job) telegram.Keyboard {
-	return telegram.Keyboard{telegram.Row(telegram.Button{Text: texts.T(j.Lang, texts.ButtonAgain), Data: data(cbAgain, j.Kind)})}
+	return telegram.Keyboard{telegram.Row(againButton(j))}
 }
 
 // resultKeyboard goes under a delivered result: another of the same kind, or the menu.
 func resultKeyboard(j messages.Job) telegram.Keyboard {
 	return telegram.Keyboard{telegram.Row(
-		telegram.Button{Text: texts.T(j.Lang, texts.ButtonAgain), Data: data(cbAgain, j.Kind)},
+		againButton(j),
 		menuButton(j.Lang),
 	)}
 }

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -207,27 +209,19 @@ func (tn *turn) onCallback(raw string) error {
 			draft.Step, draft.JobID = store.DraftConsumed, j.ID
 		}
 	case cbAgain:
-		last, ok, err := tn.t.Job(u.LastJobID)
-		if err != nil {
-			return err
+		kind, src, named := strings.Cut(cb.arg, ":")
+		id := u.LastJobID // buttons from before they named their job
+		if named {
+			n, err := strconv.ParseUint(src, 10, 64)
+			if err != nil {
+				tn.menu(texts.Stale)
+				return nil
+			}
+			id = n
 		}
-		if !ok || u.LastJobID == 0 {
-			tn.menu(texts.NothingToRepeat)
-			return nil
-		}
-		_, _, err = tn.startJob(cb.arg, last.Photo, last.Product, 0)
-		return err
+		return tn.repeat(id, kind)
 	case cbRedo:
-		old, ok, err := tn.t.Job(cb.id())
-		if err != nil {
-			return err
-		}
-		if !ok || old.UserID != u.ID {
-			tn.menu(texts.Stale)
-			return nil
-		}
-		_, _, err = tn.startJob(old.Kind, old.Photo, old.Product, 0)
-		return err
+		return tn.repeat(cb.id(), "")
 	case cbRetry:
 		old, ok, err := tn.t.Job(cb.id())
 		if err != nil {
@@ -248,6 +242,49 @@ func (tn *turn) onCallback(raw string) error {
 		return tn.t.MarkRetried(old.ID, j.ID)
 	}
 	return nil
+}
+
+// repeat starts another job like job id — of kind, or of the same kind when kind is "" — with
+// its photo and text. Each button does it once: the seller's record keeps the messages whose
+// "again"/"redo" button was used, so a double tap charges once, while the same job's other
+// messages (its status, its result) still offer another.
+func (tn *turn) repeat(id uint64, kind string) error {
+	u := &tn.t.User
+	src, ok, err := tn.t.Job(id)
+	if err != nil {
+		return err
+	}
+	if !ok || id == 0 || src.UserID != u.ID {
+		tn.menu(texts.NothingToRepeat)
+		return nil
+	}
+	button := tn.buttonMessage()
+	if button != 0 && slices.Contains(u.Repeated, button) {
+		tn.say(texts.AgainUsed, nil)
+		return nil
+	}
+	if kind == "" {
+		kind = src.Kind
+	}
+	if _, ok, err := tn.startJob(kind, src.Photo, src.Product, 0); err != nil || !ok {
+		return err
+	}
+	if button != 0 {
+		u.Repeated = append(u.Repeated, button)
+		if n := len(u.Repeated); n > store.RepeatedKept {
+			u.Repeated = slices.Clone(u.Repeated[n-store.RepeatedKept:])
+		}
+	}
+	return nil
+}
+
+// buttonMessage is the id of the message whose button was tapped, or 0 when Telegram no longer
+// shows it to the bot.
+func (tn *turn) buttonMessage() int {
+	if cq := tn.update.CallbackQuery; cq != nil && cq.Message.Message != nil {
+		return cq.Message.Message.ID
+	}
+	return 0
 }
 
 // startJob holds the price and creates the job in this transaction; the job actor starts after

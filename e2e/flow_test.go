@@ -7,6 +7,7 @@ import (
 	"neurocards/config"
 	"neurocards/messages"
 	"neurocards/testkit/harness"
+	"neurocards/testkit/tgfake"
 )
 
 // TestVideoFlow is steps 1–7 of the seller's flow for the video kind, in Russian.
@@ -95,7 +96,7 @@ func TestVideoFlow(t *testing.T) {
 	}
 
 	// 7. Again: a new job at once, with the same photo and text, no questions asked.
-	tap(t, s, "again:video")
+	tapPrefix(t, s, "again:video:")
 	status2 := s.ExpectNew(t, wait, video.ID, "the second status", contains("Принял"))
 	s.ExpectNew(t, wait, status2.ID, "the second video", isFile("sendVideo"))
 	statusSays(t, s, status2.ID, "Готово")
@@ -116,7 +117,7 @@ func TestVideoFlow(t *testing.T) {
 	}
 
 	// Not enough credits for a third: said plainly, nothing created.
-	tap(t, s, "again:video")
+	tapPrefix(t, s, "again:video:")
 	s.ExpectNew(t, wait, status2.ID, "the not-enough answer", contains("Не хватает кредитов"))
 	if n := len(b.jobs(101)); n != 2 {
 		t.Errorf("jobs after a refused again: %d, want 2", n)
@@ -265,4 +266,37 @@ func TestKindsFromFile(t *testing.T) {
 	if len(tasks) != 1 || tasks[0].Input["duration"] != "10" || tasks[0].Input["prompt"] != "Energetic promo of Кроссовки" {
 		t.Fatalf("task input: %+v", tasks[0].Input)
 	}
+}
+
+// TestDoubleTapOnAgainStartsOneJob: two taps on the same "again" button make one job and one
+// hold; the same job's other message still offers another.
+func TestDoubleTapOnAgainStartsOneJob(t *testing.T) {
+	b := start(t)
+	s := b.seller(606, "ru")
+	s.Send("/start")
+	s.Expect(t, wait, "the greeting", hasButton("k:card"))
+	status := order(t, s, "card", "Свеча")
+	card := s.ExpectNew(t, wait, status.ID, "the card", isFile("sendPhoto"))
+	statusSays(t, s, status.ID, "Готово")
+	again := buttonData(card, "again:card:")
+	s.TapOn(card.ID, again)
+	s.TapOn(card.ID, again)
+	second := s.ExpectNew(t, wait, card.ID, "the second job", contains("Принял"))
+	s.ExpectNew(t, wait, card.ID, "the answer to the second tap", contains("второе нажатие ничего не списывает"))
+	s.ExpectNew(t, wait, second.ID, "the second card", isFile("sendPhoto"))
+	statusSays(t, s, second.ID, "Готово")
+	if got := b.ledger(606); got != "grant+20 hold(3) capture-3 hold(3) capture-3" {
+		t.Errorf("ledger: %s", got)
+	}
+	// The first job's status message still offers one more.
+	s.TapOn(status.ID, buttonData(status, "again:card:"))
+	s.ExpectUntil(t, wait, "a third card", func(msgs []tgfake.Message) bool {
+		n := 0
+		for _, m := range msgs {
+			if m.Method == "sendPhoto" {
+				n++
+			}
+		}
+		return n == 3
+	})
 }

@@ -185,6 +185,14 @@ func tap(t *testing.T, s *tgfake.Seller, data string) {
 	}
 }
 
+// tapPrefix taps the latest button whose data starts with prefix (data that carries a job id).
+func tapPrefix(t *testing.T, s *tgfake.Seller, prefix string) {
+	t.Helper()
+	if _, err := s.TapPrefix(prefix); err != nil {
+		t.Fatalf("tap %s…: %v\n%s", prefix, err, s.Transcript())
+	}
+}
+
 // statusSays waits until the message with id shows text (edits included).
 func statusSays(t *testing.T, s *tgfake.Seller, id int, text string) {
 	t.Helper()

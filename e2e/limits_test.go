@@ -23,9 +23,9 @@ func TestJobsPerSellerLimit(t *testing.T) {
 	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Forever: true} })
 	s := greet(t, b, 951, "ru")
 	first := order(t, s, "card", "Кружка")
-	tap(t, s, "again:card")
+	tapPrefix(t, s, "again:card:")
 	second := s.ExpectNew(t, wait, first.ID, "the second job", contains("Принял"))
-	tap(t, s, "again:card")
+	tapPrefix(t, s, "again:card:")
 	refused := s.ExpectNew(t, wait, second.ID, "the refusal", contains("Заданий в работе: 2 — это максимум"))
 	if !strings.Contains(refused.Text, "Ничего не списано") {
 		t.Errorf("refusal: %q", refused.Text)
@@ -41,7 +41,7 @@ func TestJobsPerSellerLimit(t *testing.T) {
 	}
 	card := s.ExpectNew(t, wait, refused.ID, "the first card", isFile("sendPhoto"))
 	statusSays(t, s, first.ID, "Готово")
-	tap(t, s, "again:card")
+	tapPrefix(t, s, "again:card:")
 	s.ExpectNew(t, wait, card.ID, "the third job", contains("Принял"))
 	if n := len(b.jobs(951)); n != 3 {
 		t.Errorf("jobs: %d, want 3", n)

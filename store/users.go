@@ -45,10 +45,14 @@ type User struct {
 	Draft      Draft     `json:"draft"`
 	DraftSeq   uint64    `json:"draft_seq"`
 	LastJobID  uint64    `json:"last_job_id,omitempty"`
-	LastUpdate int64     `json:"last_update"` // the highest update_id whose effect is persisted
+	Repeated   []int     `json:"repeated,omitempty"` // messages whose "again"/"redo" button was used, the last RepeatedKept
+	LastUpdate int64     `json:"last_update"`        // the highest update_id whose effect is persisted
 	CreatedAt  time.Time `json:"created_at"`
 	SeenAt     time.Time `json:"seen_at"`
 }
+
+// RepeatedKept is how many used "again"/"redo" buttons a seller's record remembers.
+const RepeatedKept = 32
 
 // Available is what the seller can spend now: balance minus credits held by jobs in flight.
 func (u User) Available() int64 { return u.Balance - u.Held }

@@ -29,6 +29,7 @@ const (
 	Cancelled       Key = "cancelled"        //
 	Stale           Key = "stale"            //
 	AlreadyStarted  Key = "already_started"  //
+	AgainUsed       Key = "again_used"       //
 	NothingToRepeat Key = "nothing_to_again" //
 	UnknownInput    Key = "unknown_input"    //
 	SomethingWrong  Key = "something_wrong"  //
@@ -180,6 +181,7 @@ var catalogue = map[string]map[Key]string{
 		Cancelled:       "Отменил. Ничего не списано.",
 		Stale:           "Эта кнопка устарела. Начните заново из меню.",
 		AlreadyStarted:  "Это задание уже запущено — результат придёт сюда.",
+		AgainUsed:       "По этой кнопке новое задание уже запущено — второе нажатие ничего не списывает. Чтобы сделать ещё одно, нажмите «🔁 Сделать ещё» под новым.",
 		NothingToRepeat: "Пока нечего повторять — выберите, что сделать.",
 		UnknownInput:    "Не понял 🤔 Выберите в меню, что сделать.",
 		SomethingWrong:  "Что-то пошло не так на нашей стороне. Кредиты не списаны — попробуйте ещё раз.",
@@ -329,6 +331,7 @@ var catalogue = map[string]map[Key]string{
 		Cancelled:       "Cancelled. Nothing was charged.",
 		Stale:           "This button is out of date. Please start again from the menu.",
 		AlreadyStarted:  "This job has already started — the result will arrive here.",
+		AgainUsed:       "This button has already started a new job — a second tap charges nothing. To make one more, tap «🔁 Make another» under the new one.",
 		NothingToRepeat: "There is nothing to repeat yet — choose what to make.",
 		UnknownInput:    "I did not get that 🤔 Choose what to make from the menu.",
 		SomethingWrong:  "Something went wrong on our side. Nothing was charged — please try again.",

@@ -136,7 +136,7 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.ExpectNew(t, 20*time.Second, confirm.ID, "the card", func(m tgfake.Message) bool { return m.Method == "sendPhoto" && m.File != nil })
-	if _, err := s.Tap("again:card"); err != nil {
+	if _, err := s.TapPrefix("again:card:"); err != nil {
 		t.Fatal(err)
 	}
 	s.ExpectUntil(t, 20*time.Second, "a second card", func(msgs []tgfake.Message) bool {

@@ -187,7 +187,7 @@ func (s *script) play() error {
 		}
 	}
 	fmt.Fprintln(s.out, "\n— 🔁 again: the same photo and text, no questions —")
-	if _, err := sl.Tap("again:card"); err != nil {
+	if _, err := sl.TapPrefix("again:card:"); err != nil {
 		return err
 	}
 	if last, err = s.delivered(sl, last); err != nil {

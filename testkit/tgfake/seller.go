@@ -131,6 +131,33 @@ func (sl *Seller) Tap(data string) (int64, error) {
 	return id, err
 }
 
+// TapPrefix taps, on the latest bot message that has one, the first button whose callback_data
+// starts with prefix — for buttons whose data carries an id the test does not know.
+func (sl *Seller) TapPrefix(prefix string) (int64, error) {
+	var (
+		id  int64
+		err error
+	)
+	sl.s.change(func() {
+		c := sl.chat()
+		for _, en := range slices.Backward(c.msgs) {
+			if !en.FromBot || en.Deleted {
+				continue
+			}
+			for _, row := range en.Buttons {
+				for _, b := range row {
+					if strings.HasPrefix(b.Data, prefix) {
+						id = sl.s.tap(c, en.ID, b.Data)
+						return
+					}
+				}
+			}
+		}
+		err = fmt.Errorf("tgfake: chat %d: no bot message has a button with callback_data starting %q", sl.id, prefix)
+	})
+	return id, err
+}
+
 // TapOn sends a callback_query with any data for any message id, for stale buttons and forged
 // data. A missing or deleted message arrives as inaccessible (date 0).
 func (sl *Seller) TapOn(messageID int, data string) int64 {

@@ -144,7 +144,7 @@ func (sl *seller) order(ctx context.Context, kind string, after int) (outcome, e
 // A tap is never repeated: each one is a new job by design.
 func (sl *seller) again(ctx context.Context, kind string) (outcome, error) {
 	after := sl.lastID()
-	if err := sl.tap("again:" + kind); err != nil {
+	if err := sl.tapPrefix("again:" + kind + ":"); err != nil {
 		return outcome{}, err
 	}
 	return sl.awaitOutcome(ctx, kind, after)
@@ -209,6 +209,14 @@ func (sl *seller) step(ctx context.Context, what string, after int, want func(tg
 
 func (sl *seller) tap(data string) error {
 	id, err := sl.s.Tap(data)
+	if err == nil {
+		sl.sent(id)
+	}
+	return err
+}
+
+func (sl *seller) tapPrefix(prefix string) error {
+	id, err := sl.s.TapPrefix(prefix)
 	if err == nil {
 		sl.sent(id)
 	}
