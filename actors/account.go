@@ -130,7 +130,7 @@ func (tn *turn) ledgerRow(e store.Entry) (string, error) {
 		switch {
 		case e.JobID != 0 && e.Key == store.RefundJobKey(e.JobID):
 			line = texts.T(lang, texts.RowRefundJob, e.Amount, ref)
-		case strings.HasPrefix(e.Key, store.ChargeBackKey("")):
+		case strings.HasPrefix(e.Key, store.ChargeBackKey("")) && e.Amount < 0:
 			line = texts.T(lang, texts.RowChargeBack, -e.Amount)
 		case e.Amount >= 0:
 			line = texts.T(lang, texts.RowAdjustIn, e.Amount)

@@ -56,7 +56,13 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 		}
 		id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), "")
 		if err != nil {
-			return failed(g.classify(ctx, err))
+			f := g.classify(ctx, err)
+			if f.Reason == messages.ReasonUpstreamDown && f.Code == "network" {
+				// The request may have reached KIE, which bills a task it created even if we never
+				// hear of it: this attempt counts, unlike waiting for an open breaker.
+				f.Reason = messages.ReasonUpstream
+			}
+			return failed(f)
 		}
 		taskID = id
 		report(messages.TaskCreated{Run: g.run, TaskID: id})

@@ -201,73 +201,67 @@ func (s *session) refundJob(id uint64, lang string, say sayFunc, fail failFunc) 
 	return say(texts.AdminRefundAdjusted, j.ID, price, j.UserID, r.Adjust.Seq, texts.Credits(lang, u.Available()))
 }
 
-// refundStars is /refundstars <charge_id>. It refuses up front what it cannot finish cleanly —
-// an unknown or refunded payment, or a buyer who no longer has the credits the payment added
-// available — so Stars never go back while the credits stay. Then Telegram refunds the Stars,
-// off the actor, and finishStarsRefund takes the credits back.
+// refundStars is /refundstars <charge_id>: take the pack's credits back first, in one
+// transaction that refuses if the buyer no longer has them, so they cannot be spent while
+// Telegram refunds the Stars; then ask Telegram (off the actor: the answer comes back as
+// starsRefunded); if Telegram refuses, give the credits back. A re-delivered command finds its
+// own charge-back and only asks Telegram again, which answers "already refunded" if it did.
 func (s *session) refundStars(c *actor.Context, m messages.Update, arg, lang string, say sayFunc, fail failFunc) ([]reply, bool) {
 	d := s.d
 	charge, _, _ := strings.Cut(arg, " ")
 	if charge == "" {
 		return say(texts.AdminStarsUsage), false
 	}
-	p, ok, err := d.Store.EntryByKey(store.PurchaseKey(charge))
-	if err != nil {
-		return fail("refundstars", err), false
-	}
-	if !ok {
+	attempt := strconv.FormatInt(m.Update.ID, 10)
+	cb, err := d.Store.ChargeBack(charge, attempt, s.uid)
+	switch {
+	case errors.Is(err, store.ErrNoPurchase):
 		return say(texts.AdminStarsUnknown, charge), false
-	}
-	if done, err := d.Store.KeyExists(store.ChargeBackKey(charge)); err != nil || done {
+	case errors.Is(err, store.ErrDuplicate):
+		return say(texts.AdminStarsAlready, charge), false
+	case errors.Is(err, store.ErrInsufficient):
+		buyer, _, err := d.Store.User(cb.Purchase.UserID)
 		if err != nil {
 			return fail("refundstars", err), false
 		}
-		return say(texts.AdminStarsAlready, charge), false
-	}
-	buyer, _, err := d.Store.User(p.UserID)
-	if err != nil {
+		return say(texts.AdminStarsSpent, texts.Credits(lang, cb.Purchase.Amount), buyer.ID, texts.Credits(lang, buyer.Available())), false
+	case err != nil:
 		return fail("refundstars", err), false
-	}
-	if buyer.Available() < p.Amount {
-		return say(texts.AdminStarsSpent, texts.Credits(lang, p.Amount), p.UserID, texts.Credits(lang, buyer.Available())), false
 	}
 	e, self, g := c.Engine(), c.PID(), d.Telegram
 	goSafe(func(reason, _ string) {
-		e.Send(self, starsRefunded{update: m, lang: lang, purchase: p, err: fmt.Errorf("panic: %s", reason)})
+		e.Send(self, starsRefunded{update: m, lang: lang, charge: charge, attempt: attempt, back: cb, err: fmt.Errorf("panic: %s", reason)})
 	}, func() {
 		ctx, cancel := g.CallContext()
 		defer cancel()
-		err := g.RefundStarPayment(ctx, p.UserID, charge)
-		e.Send(self, starsRefunded{update: m, lang: lang, purchase: p, err: err})
+		err := g.RefundStarPayment(ctx, cb.Purchase.UserID, charge)
+		e.Send(self, starsRefunded{update: m, lang: lang, charge: charge, attempt: attempt, back: cb, err: err})
 	})
 	return nil, true
 }
 
-// finishStarsRefund takes back the credits of a payment whose Stars Telegram refunded (or had
-// refunded before: a re-delivered command finds it so) and tells the operator and the buyer.
+// finishStarsRefund tells the operator and the buyer how a Stars refund went; if Telegram did
+// not refund, the credits taken for it go back.
 func (s *session) finishStarsRefund(m starsRefunded) []reply {
 	d, lang := s.d, m.lang
 	say := func(key texts.Key, args ...any) []reply { return []reply{{text: texts.T(lang, key, args...)}} }
-	charge := strings.TrimPrefix(m.purchase.Key, store.PurchaseKey(""))
 	if m.err != nil && !telegram.IsAlreadyRefunded(m.err) {
-		d.Log.Warn("refunding Stars failed", "by", s.uid, "charge_id", charge, "err", m.err)
+		d.Log.Warn("refunding Stars failed; giving the credits back", "by", s.uid, "charge_id", m.charge, "err", m.err)
+		if _, err := d.Store.UndoChargeBack(m.charge, m.attempt, s.uid); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			d.Log.Error("Stars not refunded and the credits not given back; adjust by hand", "charge_id", m.charge, "user_id", m.back.Purchase.UserID, "err", err)
+			return say(texts.SomethingWrong)
+		}
 		return say(texts.AdminStarsFailed, m.err.Error())
 	}
-	cb, err := d.Store.ChargeBack(charge, s.uid)
-	switch {
-	case errors.Is(err, store.ErrDuplicate):
-		return say(texts.AdminStarsAlready, charge)
-	case err != nil:
-		d.Log.Error("Stars refunded but taking the credits back failed; adjust by hand", "charge_id", charge, "user_id", m.purchase.UserID, "err", err)
+	u, _, err := d.Store.User(m.back.Purchase.UserID)
+	if err != nil {
 		return say(texts.SomethingWrong)
 	}
-	u := cb.User
-	d.Log.Info("operator refunded Stars", "by", s.uid, "charge_id", charge, "user_id", u.ID, "taken", cb.Taken, "purchased", cb.Purchase.Amount)
+	taken := -m.back.Adjust.Amount
+	d.Log.Info("operator refunded Stars", "by", s.uid, "charge_id", m.charge, "user_id", u.ID, "taken", taken)
 	d.Metrics.Inc("operator_adjustments_total", "kind", "refundstars")
-	s.post(u.ID, reply{text: texts.T(u.Lang, texts.SellerStarsRefunded, texts.Credits(u.Lang, cb.Taken), texts.Credits(u.Lang, u.Available()))})
-	text := texts.T(lang, texts.AdminStarsDone, charge, u.ID, texts.Credits(lang, cb.Taken), cb.Adjust.Seq, texts.Credits(lang, u.Available()))
-	if cb.Taken < cb.Purchase.Amount {
-		text += texts.T(lang, texts.AdminStarsShort, texts.Credits(lang, cb.Taken), texts.Credits(lang, cb.Purchase.Amount))
+	if !m.back.Resumed {
+		s.post(u.ID, reply{text: texts.T(u.Lang, texts.SellerStarsRefunded, texts.Credits(u.Lang, taken), texts.Credits(u.Lang, u.Available()))})
 	}
-	return []reply{{text: text}}
+	return say(texts.AdminStarsDone, m.charge, u.ID, texts.Credits(lang, taken), m.back.Adjust.Seq, texts.Credits(lang, u.Available()))
 }

@@ -71,8 +71,12 @@ func (s *sender) attempt(ctx context.Context, report func(messages.JobEvent)) me
 	sent, err := s.d.Telegram.SendFile(uctx, s.job.ChatID, kind, file, s.caption(), resultKeyboard(s.job))
 	if err != nil {
 		f := telegram.Classify(err)
-		if errors.Is(uctx.Err(), context.DeadlineExceeded) {
+		switch {
+		case errors.Is(uctx.Err(), context.DeadlineExceeded):
 			f = timedOut("upload to Telegram")
+		case f.Reason == messages.ReasonPhotoTooLarge:
+			// Telegram's "too big" here is about our result, not the seller's photo.
+			f.Class, f.Reason = messages.Operator, messages.ReasonDelivery
 		}
 		return failed(f)
 	}

@@ -62,10 +62,12 @@ type (
 		check  photoCheck
 	}
 	starsRefunded struct {
-		update   messages.Update
-		lang     string
-		purchase store.Entry
-		err      error
+		update  messages.Update
+		lang    string
+		charge  string
+		attempt string
+		back    store.ChargeBack
+		err     error
 	}
 )
 
@@ -78,6 +80,9 @@ func (s *session) Receive(c *actor.Context) {
 		s.handled++
 		defer s.armIdle(c)
 		if !s.admit(m) {
+			if cq := m.Update.CallbackQuery; cq != nil {
+				s.answer(cq.ID) // stop the button's spinner even when the tap is ignored
+			}
 			m.Done()
 			return
 		}

@@ -215,8 +215,34 @@ func TestOperatorRefundStars(t *testing.T) {
 	if got := b.ledger(904); got != "grant+20 purchase+10 adjust-10" {
 		t.Errorf("ledger: %s", got)
 	}
-	if rows := adjustRows(t, b, 904); len(rows) != 1 || rows[0].Key != store.ChargeBackKey("charge-904") || rows[0].By != operatorID {
+	if rows := adjustRows(t, b, 904); len(rows) != 1 || !strings.HasPrefix(rows[0].Key, store.ChargeBackKey("charge-904")+":") || rows[0].By != operatorID {
 		t.Errorf("adjust rows: %+v", rows)
+	}
+	if n := len(b.Telegram.StarRefunds()); n != 1 {
+		t.Errorf("star refunds: %d, want 1", n)
+	}
+}
+
+// TestRefundStarsThatTelegramRefuses: the credits are taken before Telegram is asked, so the
+// buyer cannot spend them meanwhile; when Telegram refuses, they come back and a later try works.
+func TestRefundStarsThatTelegramRefuses(t *testing.T) {
+	b := start(t, withOperator)
+	op := greet(t, b, operatorID, "en")
+	s := greet(t, b, 907, "ru")
+	inv := buyPack(t, s, "10")
+	last := lastID(s)
+	s.Pay(inv.Payload, "XTR", 50, "charge-907")
+	s.ExpectNew(t, wait, last, "the receipt", contains("Оплата прошла"))
+
+	b.Telegram.Fail("refundStarPayment", 0, 1, tgfake.Reply{Status: 500, Description: "Internal Server Error"})
+	say(t, op, "/refundstars charge-907", "the failure", contains("did not refund the Stars"))
+	eventually(t, "the credits to come back", func() bool { return b.user(907).Balance == 30 })
+	if got := b.ledger(907); got != "grant+20 purchase+10 adjust-10 adjust+10" {
+		t.Errorf("ledger after a refused refund: %s", got)
+	}
+	say(t, op, "/refundstars charge-907", "the second try", contains("Refunded the Stars of payment charge-907"))
+	if got := b.ledger(907); got != "grant+20 purchase+10 adjust-10 adjust+10 adjust-10" {
+		t.Errorf("ledger after the refund: %s", got)
 	}
 	if n := len(b.Telegram.StarRefunds()); n != 1 {
 		t.Errorf("star refunds: %d, want 1", n)

@@ -8,7 +8,7 @@ import (
 	"neurocards/messages"
 )
 
-func TestChargeBackTakesAtMostWhatIsAvailable(t *testing.T) {
+func TestChargeBackTakesAllOrNothingOnce(t *testing.T) {
 	s := open(t)
 	if _, err := s.WithUser(1, func(tx *UserTx) error {
 		_, err := tx.Purchase("ch-1", 10, "pack 10")
@@ -16,23 +16,43 @@ func TestChargeBackTakesAtMostWhatIsAvailable(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := startJob(t, s, 1, 7); err != nil {
-		t.Fatal(err)
-	}
-	cb, err := s.ChargeBack("ch-1", 900)
+	j, err := startJob(t, s, 1, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cb.Taken != 3 || cb.Purchase.Amount != 10 || cb.Adjust.Amount != -3 || cb.Adjust.By != 900 {
-		t.Fatalf("charge-back: %+v", cb)
+	// 7 of the 10 are held by a job: nothing is taken.
+	if _, err := s.ChargeBack("ch-1", "u1", 900); !errors.Is(err, ErrInsufficient) {
+		t.Fatalf("charge-back of spent credits: %v", err)
 	}
-	if b, h := balances(t, s, 1); b != 7 || h != 7 {
-		t.Fatalf("balance %d held %d, want 7/7", b, h)
+	j.Outcome = messages.OutcomeFailed
+	if _, err := s.FinishJob(j); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.ChargeBack("ch-1", 900); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("second charge-back: %v", err)
+	cb, err := s.ChargeBack("ch-1", "u2", 900)
+	if err != nil || cb.Adjust.Amount != -10 || cb.Adjust.By != 900 || cb.Resumed {
+		t.Fatalf("charge-back: %+v %v", cb, err)
 	}
-	if _, err := s.ChargeBack("ch-2", 900); !errors.Is(err, ErrNoPurchase) {
+	if b, h := balances(t, s, 1); b != 0 || h != 0 {
+		t.Fatalf("balance %d held %d, want 0/0", b, h)
+	}
+	// The same try again resumes; another try is refused while this one stands.
+	if again, err := s.ChargeBack("ch-1", "u2", 900); err != nil || !again.Resumed || again.Adjust.Seq != cb.Adjust.Seq {
+		t.Fatalf("same try again: %+v %v", again, err)
+	}
+	if _, err := s.ChargeBack("ch-1", "u3", 900); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second try: %v", err)
+	}
+	// Telegram refused the refund: the credits go back and a later try may be made.
+	if _, err := s.UndoChargeBack("ch-1", "u2", 900); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := balances(t, s, 1); b != 10 {
+		t.Fatalf("balance after the undo: %d", b)
+	}
+	if _, err := s.ChargeBack("ch-1", "u3", 900); err != nil {
+		t.Fatalf("a try after an undone one: %v", err)
+	}
+	if _, err := s.ChargeBack("ch-2", "u4", 900); !errors.Is(err, ErrNoPurchase) {
 		t.Fatalf("unknown charge: %v", err)
 	}
 }

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -52,19 +54,21 @@ func entryByKey(tx *bolt.Tx, key string) (Entry, bool, error) {
 	return get[Entry](tx.Bucket(bucketLedger), seq)
 }
 
-// ChargeBack is what taking back a refunded payment's credits did.
+// ChargeBack is what taking back a payment's credits did.
 type ChargeBack struct {
 	Purchase Entry // the purchase row of the payment
 	Adjust   Entry // the row that took the credits back
-	Taken    int64 // credits taken back: the purchase, or what was still available if less
 	User     User  // the buyer after the change
+	Resumed  bool  // this try had already taken them (a re-delivered command): nothing new was taken
 }
 
-// ChargeBack takes back the credits of a payment whose Stars were refunded, in one adjust row
-// keyed by the charge id: a second call returns ErrDuplicate. It never takes more than the buyer
-// has available (balance − held): credits already held by jobs in flight or spent stay spent,
-// and Taken says how much was taken.
-func (s *Store) ChargeBack(chargeID string, by int64) (ChargeBack, error) {
+// ChargeBack takes back all the credits of a payment, in one adjust row, before its Stars are
+// refunded — so the buyer cannot spend them meanwhile. It refuses with ErrInsufficient when the
+// buyer no longer has them available, and with ErrDuplicate when another try's charge-back of
+// this payment stands. attempt names the try (the operator's command): the same try again finds
+// its own charge-back and returns it, and a try whose Stars refund failed is undone by
+// UndoChargeBack so a later one can be made.
+func (s *Store) ChargeBack(chargeID, attempt string, by int64) (ChargeBack, error) {
 	var cb ChargeBack
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		p, ok, err := entryByKey(tx, PurchaseKey(chargeID))
@@ -74,8 +78,10 @@ func (s *Store) ChargeBack(chargeID string, by int64) (ChargeBack, error) {
 		if !ok || p.Type != EntryPurchase {
 			return ErrNoPurchase
 		}
-		if tx.Bucket(bucketKeys).Get([]byte(ChargeBackKey(chargeID))) != nil {
-			return ErrDuplicate
+		cb.Purchase = p
+		standing, err := standingChargeBack(tx, chargeID)
+		if err != nil {
+			return err
 		}
 		users := tx.Bucket(bucketUsers)
 		u, ok, err := get[User](users, i64key(p.UserID))
@@ -85,17 +91,75 @@ func (s *Store) ChargeBack(chargeID string, by int64) (ChargeBack, error) {
 		if !ok {
 			return fmt.Errorf("store: purchase %s: user %d missing", chargeID, p.UserID)
 		}
-		take := max(min(p.Amount, u.Available()), 0)
-		note := "stars refunded"
-		if take < p.Amount {
-			note = fmt.Sprintf("stars refunded; %d of %d credits were already used", p.Amount-take, p.Amount)
+		switch standing {
+		case "":
+		case chargeBackKey(chargeID, attempt):
+			e, _, err := entryByKey(tx, standing)
+			cb.Adjust, cb.User, cb.Resumed = e, u, true
+			return err
+		default:
+			return ErrDuplicate
 		}
-		e, err := s.post(tx, &u, Entry{Type: EntryAdjust, Amount: -take, Key: ChargeBackKey(chargeID), Note: note, By: by})
+		if u.Available() < p.Amount {
+			return ErrInsufficient
+		}
+		e, err := s.post(tx, &u, Entry{Type: EntryAdjust, Amount: -p.Amount, Key: chargeBackKey(chargeID, attempt), Note: "stars refund", By: by})
 		if err != nil {
 			return err
 		}
-		cb = ChargeBack{Purchase: p, Adjust: e, Taken: take, User: u}
+		cb.Adjust, cb.User = e, u
 		return put(users, i64key(u.ID), u)
 	})
 	return cb, err
+}
+
+// UndoChargeBack gives back the credits a try took when its Stars refund failed.
+func (s *Store) UndoChargeBack(chargeID, attempt string, by int64) (User, error) {
+	var u User
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		take, ok, err := entryByKey(tx, chargeBackKey(chargeID, attempt))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoPurchase
+		}
+		users := tx.Bucket(bucketUsers)
+		cur, ok, err := get[User](users, i64key(take.UserID))
+		if err != nil || !ok {
+			return fmt.Errorf("store: charge-back %s: user %d: %v", chargeID, take.UserID, err)
+		}
+		if _, err := s.post(tx, &cur, Entry{Type: EntryAdjust, Amount: -take.Amount, Key: chargeBackKey(chargeID, attempt) + undoSuffix, Note: "stars refund failed; credits back", By: by}); err != nil {
+			return err
+		}
+		u = cur
+		return put(users, i64key(u.ID), u)
+	})
+	return u, err
+}
+
+const undoSuffix = ":undo"
+
+func chargeBackKey(chargeID, attempt string) string { return ChargeBackKey(chargeID) + ":" + attempt }
+
+// standingChargeBack returns the key of the charge-back of this payment that has not been undone,
+// or "".
+func standingChargeBack(tx *bolt.Tx, chargeID string) (string, error) {
+	prefix := []byte(ChargeBackKey(chargeID) + ":")
+	undone := map[string]bool{}
+	var takes []string
+	c := tx.Bucket(bucketKeys).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if key := string(k); strings.HasSuffix(key, undoSuffix) {
+			undone[strings.TrimSuffix(key, undoSuffix)] = true
+		} else {
+			takes = append(takes, key)
+		}
+	}
+	for _, k := range takes {
+		if !undone[k] {
+			return k, nil
+		}
+	}
+	return "", nil
 }

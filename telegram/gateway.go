@@ -91,10 +91,11 @@ type Gateway struct {
 	global  *rate.Limiter
 	breaker *gobreaker.CircuitBreaker[any]
 
-	mu     sync.Mutex
-	chats  map[int64]*chat
-	calls  int
-	queues sync.WaitGroup
+	mu    sync.Mutex
+	chats map[int64]*chat
+	calls int
+	busy  int           // chats whose queue is being drained
+	idle  chan struct{} // closed when busy drops to 0; nil when nobody waits
 }
 
 // chat is the per-chat state: its rate limiter, a pause after a 429, and a FIFO of posted calls.
@@ -492,18 +493,21 @@ func (g *Gateway) Post(chatID int64, op func(ctx context.Context)) {
 		return
 	}
 	c.running = true
-	g.queues.Add(1)
+	g.busy++
 	g.mu.Unlock()
 	go g.drain(c)
 }
 
 func (g *Gateway) drain(c *chat) {
-	defer g.queues.Done()
 	for {
 		g.mu.Lock()
 		if len(c.queue) == 0 {
 			c.running = false
 			c.lastUsed = time.Now()
+			if g.busy--; g.busy == 0 && g.idle != nil {
+				close(g.idle)
+				g.idle = nil
+			}
 			g.mu.Unlock()
 			return
 		}
@@ -528,10 +532,18 @@ func (g *Gateway) run(op func(context.Context)) {
 
 // Flush waits until every posted call has run, or ctx ends.
 func (g *Gateway) Flush(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { g.queues.Wait(); close(done) }()
+	g.mu.Lock()
+	if g.busy == 0 {
+		g.mu.Unlock()
+		return nil
+	}
+	if g.idle == nil {
+		g.idle = make(chan struct{})
+	}
+	idle := g.idle
+	g.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -144,7 +144,6 @@ const (
 	AdminStarsSpent      Key = "admin_stars_spent"       // purchased (Credits), user id, available (Credits)
 	AdminStarsFailed     Key = "admin_stars_failed"      // Telegram's answer
 	AdminStarsDone       Key = "admin_stars_done"        // charge id, user id, taken (Credits), row, balance (Credits)
-	AdminStarsShort      Key = "admin_stars_short"       // taken (Credits), purchased (Credits)
 	SellerGranted        Key = "seller_granted"          // credits (Credits), balance (Credits)
 	SellerDebited        Key = "seller_debited"          // credits (Credits), balance (Credits)
 	SellerReason         Key = "seller_reason"           // reason
@@ -294,9 +293,8 @@ var catalogue = map[string]map[Key]string{
 		AdminStarsUnknown:    "Платежа %s нет среди покупок.",
 		AdminStarsAlready:    "Звёзды за платёж %s уже возвращены.",
 		AdminStarsSpent:      "Не возвращаю: за этот платёж начислено %s, а у пользователя %d доступно только %s — остальное уже потрачено или в работе. Если вернуть звёзды всё равно нужно, сначала начислите недостающее через /grant.",
-		AdminStarsFailed:     "Telegram не вернул звёзды: %s. Кредиты не тронуты.",
+		AdminStarsFailed:     "Telegram не вернул звёзды: %s. Кредиты, снятые под возврат, вернулись на баланс.",
 		AdminStarsDone:       "Вернул звёзды за платёж %s пользователю %d и списал %s (запись #%d). Баланс: %s.",
-		AdminStarsShort:      "\nСписал только %s из %s: остальное пользователь успел потратить, пока шёл возврат.",
 		SellerGranted:        "🎁 Оператор начислил вам %s. Баланс: %s.",
 		SellerDebited:        "Оператор списал %s. Баланс: %s.",
 		SellerReason:         "\nПричина: %s",
@@ -444,9 +442,8 @@ var catalogue = map[string]map[Key]string{
 		AdminStarsUnknown:    "There is no purchase with payment %s.",
 		AdminStarsAlready:    "The Stars of payment %s were refunded already.",
 		AdminStarsSpent:      "Not refunded: that payment added %s, and user %d has only %s available — the rest is spent or held by jobs. To refund the Stars anyway, first grant the difference with /grant.",
-		AdminStarsFailed:     "Telegram did not refund the Stars: %s. Credits untouched.",
+		AdminStarsFailed:     "Telegram did not refund the Stars: %s. The credits taken for the refund are back on the balance.",
 		AdminStarsDone:       "Refunded the Stars of payment %s to user %d and took back %s (row #%d). Balance: %s.",
-		AdminStarsShort:      "\nTook back only %s of %s: the user spent the rest while the refund was on its way.",
 		SellerGranted:        "🎁 The operator added %s. Balance: %s.",
 		SellerDebited:        "The operator took %s. Balance: %s.",
 		SellerReason:         "\nReason: %s",
