@@ -107,32 +107,27 @@ func DefaultKinds() []Kind {
 var kindIDPattern = regexp.MustCompile(`^[a-z0-9_]{1,20}$`)
 
 // LoadKinds reads a catalogue from a JSON or YAML file: a list of kinds, or {"kinds": [...]}.
-func LoadKinds(path string) ([]Kind, error) {
+func LoadKinds(path string) ([]Kind, error) { return loadList[Kind](path, "kinds") }
+
+// loadList reads a JSON or YAML file (by extension) holding a list of T, bare or under key.
+func loadList[T any](path, key string) ([]T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("kinds file: %w", err)
+		return nil, fmt.Errorf("%s file: %w", key, err)
 	}
-	var wrapped struct {
-		Kinds []Kind `json:"kinds" yaml:"kinds"`
+	unmarshal := json.Unmarshal
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		unmarshal = yaml.Unmarshal
 	}
-	var list []Kind
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml":
-		if err := yaml.Unmarshal(data, &list); err != nil {
-			if err2 := yaml.Unmarshal(data, &wrapped); err2 != nil {
-				return nil, fmt.Errorf("kinds file %s: %w", path, err)
-			}
-			list = wrapped.Kinds
-		}
-	default:
-		if err := json.Unmarshal(data, &list); err != nil {
-			if err2 := json.Unmarshal(data, &wrapped); err2 != nil {
-				return nil, fmt.Errorf("kinds file %s: %w", path, err)
-			}
-			list = wrapped.Kinds
-		}
+	var list []T
+	if err := unmarshal(data, &list); err == nil {
+		return list, nil
 	}
-	return list, nil
+	var wrapped map[string][]T
+	if err2 := unmarshal(data, &wrapped); err2 != nil {
+		return nil, fmt.Errorf("%s file %s: %w", key, path, err2)
+	}
+	return wrapped[key], nil
 }
 
 // validateKinds returns one problem per line for a catalogue that cannot serve sellers.

@@ -1,15 +1,10 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Pack is a bundle of credits a seller buys with Telegram Stars.
@@ -61,27 +56,7 @@ func ParsePacks(spec string) ([]Pack, error) {
 }
 
 // LoadPacks reads packs from a JSON or YAML file: a list of packs, or {"packs": [...]}.
-func LoadPacks(path string) ([]Pack, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("packs file: %w", err)
-	}
-	var wrapped struct {
-		Packs []Pack `json:"packs" yaml:"packs"`
-	}
-	var list []Pack
-	unmarshal := json.Unmarshal
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
-		unmarshal = yaml.Unmarshal
-	}
-	if err := unmarshal(data, &list); err != nil {
-		if err2 := unmarshal(data, &wrapped); err2 != nil {
-			return nil, fmt.Errorf("packs file %s: %w", path, err)
-		}
-		list = wrapped.Packs
-	}
-	return list, nil
-}
+func LoadPacks(path string) ([]Pack, error) { return loadList[Pack](path, "packs") }
 
 var packIDPattern = regexp.MustCompile(`^[a-z0-9_]{1,16}$`)
 
