@@ -86,11 +86,11 @@ func (a *jobActor) Receive(c *actor.Context) {
 		}
 	case messages.StatusPosted:
 		a.posting = false
-		if m.MessageID != 0 && !a.j.Terminal() {
+		if m.MessageID != 0 {
 			a.j.StatusMessageID = m.MessageID
-			a.persist(c, a.j)
-		} else if m.MessageID != 0 {
-			a.j.StatusMessageID = m.MessageID
+			if !a.j.Terminal() {
+				a.persist(c, a.j)
+			}
 		}
 		a.refresh()
 		a.maybeStop(c)
