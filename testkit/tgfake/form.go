@@ -27,6 +27,9 @@ type form struct {
 // readForm accepts what go-telegram/bot sends (streamed multipart, possibly an empty body) and
 // what is handy from curl (urlencoded, query string, JSON object).
 func readForm(r *http.Request) (form, error) {
+	// Read the body to its end whatever the parser left: only then does net/http watch the
+	// connection and cancel r.Context() when the client goes away, which held calls rely on.
+	defer io.Copy(io.Discard, r.Body)
 	f := form{fields: map[string]string{}}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mediaType {
