@@ -88,8 +88,8 @@ func (a *jobActor) Receive(c *actor.Context) {
 		a.posting = false
 		if m.MessageID != 0 {
 			a.j.StatusMessageID = m.MessageID
-			if !a.j.Terminal() {
-				a.persist(c, a.j)
+			if err := a.d.Store.SetStatusMessage(a.j.ID, m.MessageID); err != nil {
+				a.log().Warn("recording the status message failed", "err", err)
 			}
 		}
 		a.refresh()

@@ -129,6 +129,20 @@ func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (mess
 	return j, err
 }
 
+// SetStatusMessage records the id of a job's status message, ended or not, so a restart can
+// still edit it.
+func (s *Store) SetStatusMessage(id uint64, messageID int) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJobs)
+		j, ok, err := get[messages.Job](b, u64key(id))
+		if err != nil || !ok {
+			return err
+		}
+		j.StatusMessageID = messageID
+		return put(b, u64key(id), j)
+	})
+}
+
 // MarkNotified records that the seller has been told how the job ended (the failure message and
 // the status message's last edit were sent, or tried).
 func (s *Store) MarkNotified(j messages.Job) error {
