@@ -190,7 +190,7 @@ func (s *script) play() error {
 	if _, err := sl.TapPrefix("again:card:"); err != nil {
 		return err
 	}
-	if last, err = s.delivered(sl, last); err != nil {
+	if _, err = s.delivered(sl, last); err != nil {
 		return err
 	}
 	u, _, err := s.env.App.Store.User(sl.ID())
