@@ -30,6 +30,21 @@ func (s *Store) Job(id uint64) (messages.Job, bool, error) {
 	return j, ok, err
 }
 
+// liveJob reads a job that has not ended: ErrNoJob when there is none, ErrFinished (with the
+// job) when it has ended.
+func liveJob(b *bolt.Bucket, id uint64) (messages.Job, error) {
+	j, ok, err := get[messages.Job](b, u64key(id))
+	switch {
+	case err != nil:
+		return j, err
+	case !ok:
+		return j, ErrNoJob
+	case j.Terminal():
+		return j, ErrFinished
+	}
+	return j, nil
+}
+
 // SaveJob persists a job that is still in flight. It refuses to touch a terminal job, so an actor
 // acting on a stale copy learns that the job ended elsewhere.
 func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
@@ -38,16 +53,12 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
-		cur, ok, err := get[messages.Job](b, u64key(j.ID))
+		cur, err := liveJob(b, j.ID)
+		if errors.Is(err, ErrFinished) {
+			j = cur
+		}
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return ErrNoJob
-		}
-		if cur.Terminal() {
-			j = cur
-			return ErrFinished
 		}
 		j.UpdatedAt = s.now().UTC()
 		return put(b, u64key(j.ID), j)
@@ -80,16 +91,12 @@ func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (mess
 	var j messages.Job
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jobs, users := tx.Bucket(bucketJobs), tx.Bucket(bucketUsers)
-		cur, ok, err := get[messages.Job](jobs, u64key(id))
+		cur, err := liveJob(jobs, id)
+		if errors.Is(err, ErrFinished) {
+			j = cur
+		}
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return ErrNoJob
-		}
-		if cur.Terminal() {
-			j = cur
-			return ErrFinished
 		}
 		j = end(cur)
 		u, ok, err := get[User](users, i64key(cur.UserID))
@@ -208,15 +215,9 @@ func forEachKey(tx *bolt.Tx, fn func(k []byte) error) error {
 func (s *Store) Jobs(uid int64, limit int) ([]messages.Job, error) {
 	var out []messages.Job
 	err := s.db.View(func(tx *bolt.Tx) error {
-		jobs := tx.Bucket(bucketJobs)
-		return eachNewest(tx.Bucket(bucketUserJobs), i64key(uid), func(id []byte) (bool, error) {
-			j, ok, err := get[messages.Job](jobs, id)
-			if err != nil || !ok {
-				return false, err
-			}
-			out = append(out, j)
-			return limit <= 0 || len(out) < limit, nil
-		})
+		var err error
+		out, err = newest[messages.Job](tx, bucketUserJobs, bucketJobs, uid, limit)
+		return err
 	})
 	return out, err
 }

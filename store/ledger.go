@@ -83,15 +83,25 @@ func (s *Store) post(tx *bolt.Tx, u *User, e Entry) (Entry, error) {
 func (s *Store) Ledger(uid int64, limit int) ([]Entry, error) {
 	var out []Entry
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ledger := tx.Bucket(bucketLedger)
-		return eachNewest(tx.Bucket(bucketUserLedger), i64key(uid), func(seq []byte) (bool, error) {
-			e, ok, err := get[Entry](ledger, seq)
-			if err != nil || !ok {
-				return false, err
-			}
-			out = append(out, e)
-			return limit <= 0 || len(out) < limit, nil
-		})
+		var err error
+		out, err = newest[Entry](tx, bucketUserLedger, bucketLedger, uid, limit)
+		return err
+	})
+	return out, err
+}
+
+// newest reads up to limit (≤ 0: all) of a user's records, newest first, through a per-user index
+// bucket (uid ‖ key → nil) into the data bucket.
+func newest[T any](tx *bolt.Tx, index, data []byte, uid int64, limit int) ([]T, error) {
+	var out []T
+	b := tx.Bucket(data)
+	err := eachNewest(tx.Bucket(index), i64key(uid), func(key []byte) (bool, error) {
+		v, ok, err := get[T](b, key)
+		if err != nil || !ok {
+			return false, err
+		}
+		out = append(out, v)
+		return limit <= 0 || len(out) < limit, nil
 	})
 	return out, err
 }
