@@ -3,18 +3,17 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"neurocards/config"
 	"neurocards/messages"
 	"neurocards/store"
+	"neurocards/testkit"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
 )
@@ -22,28 +21,10 @@ import (
 // wait is how long any one expectation may take; the fakes answer in milliseconds.
 const wait = 15 * time.Second
 
-// syncBuffer collects the bot's logs; they are printed only when a test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type bot struct {
 	*harness.Env
 	t    *testing.T
-	logs *syncBuffer
+	logs *testkit.Buffer
 }
 
 // start runs the bot against fresh fakes. configure may change the configuration.
@@ -54,7 +35,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *bot {
 
 func startWith(t *testing.T, opt harness.Options, configure ...func(*config.Config)) *bot {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	opt.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.DataDir = t.TempDir()
 	opt.Configure = func(c *config.Config) {
@@ -158,16 +139,7 @@ func hasButton(data string) func(tgfake.Message) bool {
 }
 
 // buttonData returns the data of the first button whose data starts with prefix.
-func buttonData(m tgfake.Message, prefix string) string {
-	for _, row := range m.Buttons {
-		for _, btn := range row {
-			if strings.HasPrefix(btn.Data, prefix) {
-				return btn.Data
-			}
-		}
-	}
-	return ""
-}
+func buttonData(m tgfake.Message, prefix string) string { return m.Button(prefix) }
 
 func contains(s string) func(tgfake.Message) bool {
 	return func(m tgfake.Message) bool { return strings.Contains(m.Text+m.Caption, s) }

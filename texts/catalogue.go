@@ -33,7 +33,6 @@ const (
 	NothingToRepeat Key = "nothing_to_again" //
 	UnknownInput    Key = "unknown_input"    //
 	SomethingWrong  Key = "something_wrong"  //
-	BlockedHint     Key = "blocked_hint"     //
 
 	Accepted         Key = "accepted"          // kind title
 	StatusQueued     Key = "status_queued"     //
@@ -184,7 +183,6 @@ var catalogue = map[string]map[Key]string{
 		NothingToRepeat: "Пока нечего повторять — выберите, что сделать.",
 		UnknownInput:    "Не понял 🤔 Выберите в меню, что сделать.",
 		SomethingWrong:  "Что-то пошло не так на нашей стороне. Кредиты не списаны — попробуйте ещё раз.",
-		BlockedHint:     "С возвращением! Продолжим.",
 
 		Accepted:         "✅ Принял! Генерация запущена…\n%s",
 		StatusQueued:     "⏳ В очереди",
@@ -333,7 +331,6 @@ var catalogue = map[string]map[Key]string{
 		NothingToRepeat: "There is nothing to repeat yet — choose what to make.",
 		UnknownInput:    "I did not get that 🤔 Choose what to make from the menu.",
 		SomethingWrong:  "Something went wrong on our side. Nothing was charged — please try again.",
-		BlockedHint:     "Welcome back! Let us continue.",
 
 		Accepted:         "✅ Got it! Generation started…\n%s",
 		StatusQueued:     "⏳ Queued",

@@ -73,50 +73,36 @@ func Elapsed(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
+// reasonTexts are, by failure reason, the message that explains a failed job and the short
+// reason its history line shows. A reason not listed is ours: an internal failure.
+var reasonTexts = map[messages.Reason]struct{ fail, why Key }{
+	messages.ReasonContentPolicy: {FailContentPolicy, WhyContentPolicy},
+	messages.ReasonBadPhoto:      {FailBadPhoto, WhyBadPhoto},
+	messages.ReasonPhotoTooSmall: {FailBadPhoto, WhyBadPhoto},
+	messages.ReasonPhotoTooLarge: {FailBadPhoto, WhyBadPhoto},
+	messages.ReasonUnavailable:   {FailUnavailable, WhyUnavailable},
+	messages.ReasonTimeout:       {FailTimeout, WhyTimeout},
+	messages.ReasonDelivery:      {FailDelivery, WhyDelivery},
+	messages.ReasonBlocked:       {FailInternal, WhyBlocked}, // a blocked seller is never sent the message
+	messages.ReasonCancelled:     {FailCancelled, WhyCancelled},
+	messages.ReasonUpstream:      {FailUpstream, WhyUpstream},
+	messages.ReasonUpstreamDown:  {FailUpstream, WhyUpstream},
+}
+
 // FailureKey is the text that explains a failed job to the seller, by reason.
 func FailureKey(f messages.Failure) Key {
-	switch f.Reason {
-	case messages.ReasonContentPolicy:
-		return FailContentPolicy
-	case messages.ReasonBadPhoto, messages.ReasonPhotoTooSmall, messages.ReasonPhotoTooLarge:
-		return FailBadPhoto
-	case messages.ReasonUnavailable:
-		return FailUnavailable
-	case messages.ReasonTimeout:
-		return FailTimeout
-	case messages.ReasonDelivery:
-		return FailDelivery
-	case messages.ReasonCancelled:
-		return FailCancelled
-	case messages.ReasonUpstream, messages.ReasonUpstreamDown:
-		return FailUpstream
-	default:
-		return FailInternal
+	if t, ok := reasonTexts[f.Reason]; ok {
+		return t.fail
 	}
+	return FailInternal
 }
 
 // WhyKey is the short reason a failed job shows in the history, by reason.
 func WhyKey(f messages.Failure) Key {
-	switch f.Reason {
-	case messages.ReasonContentPolicy:
-		return WhyContentPolicy
-	case messages.ReasonBadPhoto, messages.ReasonPhotoTooSmall, messages.ReasonPhotoTooLarge:
-		return WhyBadPhoto
-	case messages.ReasonUnavailable:
-		return WhyUnavailable
-	case messages.ReasonTimeout:
-		return WhyTimeout
-	case messages.ReasonDelivery:
-		return WhyDelivery
-	case messages.ReasonBlocked:
-		return WhyBlocked
-	case messages.ReasonCancelled:
-		return WhyCancelled
-	case messages.ReasonUpstream, messages.ReasonUpstreamDown:
-		return WhyUpstream
-	default:
-		return WhyInternal
+	if t, ok := reasonTexts[f.Reason]; ok {
+		return t.why
 	}
+	return WhyInternal
 }
 
 // SignedCredits is Credits with an explicit sign: "+10 кредитов", "−3 credits".

@@ -36,15 +36,15 @@ func TestFailureExplanationSurvivesAKill(t *testing.T) {
 	}
 	ask := s.ExpectNew(t, 10*time.Second, menu.ID, "the photo request", func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") })
 	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return buttonWithPrefix(m, "skip:") != "" })
-	if _, err := s.Tap(buttonWithPrefix(askText, "skip:")); err != nil {
+	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button("skip:") != "" })
+	if _, err := s.Tap(askText.Button("skip:")); err != nil {
 		t.Fatal(err)
 	}
-	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return buttonWithPrefix(m, "ok:") != "" })
-	if _, err := s.Tap(buttonWithPrefix(confirm, "ok:")); err != nil {
+	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button("ok:") != "" })
+	if _, err := s.Tap(confirm.Button("ok:")); err != nil {
 		t.Fatal(err)
 	}
-	status := s.ExpectNew(t, 10*time.Second, confirm.ID, "the status message", func(m tgfake.Message) bool { return buttonWithPrefix(m, "again:card:") != "" })
+	status := s.ExpectNew(t, 10*time.Second, confirm.ID, "the status message", func(m tgfake.Message) bool { return m.Button("again:card:") != "" })
 
 	// From now on Telegram holds the next message to this chat, the failure explanation, and
 	// answers it only after the bot is gone.
@@ -69,6 +69,6 @@ func TestFailureExplanationSurvivesAKill(t *testing.T) {
 
 	startBot(t, env)
 	s.ExpectNew(t, 20*time.Second, status.ID, "the failure explanation after the restart", func(m tgfake.Message) bool {
-		return buttonWithPrefix(m, "retry:") != ""
+		return m.Button("retry:") != ""
 	})
 }

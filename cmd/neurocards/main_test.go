@@ -122,20 +122,7 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 	}()
 
 	s := tg.Seller(77, "ru", "Олег")
-	s.Send("/start")
-	menu := s.Expect(t, 20*time.Second, "the greeting", hasButton("k:card"))
-	if _, err := s.Tap("k:card"); err != nil {
-		t.Fatal(err)
-	}
-	ask := s.ExpectNew(t, 10*time.Second, menu.ID, "the photo request", func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") })
-	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return buttonWithPrefix(m, "skip:") != "" })
-	s.Send("Свеча ароматическая, соевый воск")
-	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return buttonWithPrefix(m, "ok:") != "" })
-	if _, err := s.Tap(buttonWithPrefix(confirm, "ok:")); err != nil {
-		t.Fatal(err)
-	}
-	s.ExpectNew(t, 20*time.Second, confirm.ID, "the card", func(m tgfake.Message) bool { return m.Method == "sendPhoto" && m.File != nil })
+	orderCard(t, s)
 	if _, err := s.TapPrefix("again:card:"); err != nil {
 		t.Fatal(err)
 	}

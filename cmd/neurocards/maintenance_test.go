@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	be "encoding/binary"
 	"encoding/json"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"neurocards/messages"
 	"neurocards/store"
+	"neurocards/testkit"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
@@ -25,34 +24,16 @@ import (
 
 const adminToken = "admin-token-for-tests-5b1e"
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // botProc is `neurocards run` started from the environment, as an operator starts it.
 type botProc struct {
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *testkit.Buffer
 	exited chan error
 }
 
 func startBot(t *testing.T, env []string) *botProc {
 	t.Helper()
-	p := &botProc{cmd: exec.Command(binary(t), "run"), logs: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &botProc{cmd: exec.Command(binary(t), "run"), logs: &testkit.Buffer{}, exited: make(chan error, 1)}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -138,10 +119,10 @@ func orderCard(t *testing.T, s *tgfake.Seller) {
 	}
 	ask := s.ExpectNew(t, 10*time.Second, menu.ID, "the photo request", func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") })
 	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return buttonWithPrefix(m, "skip:") != "" })
+	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button("skip:") != "" })
 	s.Send("Свеча ароматическая")
-	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return buttonWithPrefix(m, "ok:") != "" })
-	if _, err := s.Tap(buttonWithPrefix(confirm, "ok:")); err != nil {
+	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button("ok:") != "" })
+	if _, err := s.Tap(confirm.Button("ok:")); err != nil {
 		t.Fatal(err)
 	}
 	s.ExpectNew(t, 20*time.Second, confirm.ID, "the card", func(m tgfake.Message) bool { return m.Method == "sendPhoto" && m.File != nil })

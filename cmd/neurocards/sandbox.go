@@ -148,27 +148,7 @@ func (s *script) wait(sl *tgfake.Seller, after int, what string, pred func(tgfak
 }
 
 func hasButton(data string) func(tgfake.Message) bool {
-	return func(m tgfake.Message) bool {
-		for _, row := range m.Buttons {
-			for _, b := range row {
-				if b.Data == data {
-					return true
-				}
-			}
-		}
-		return false
-	}
-}
-
-func buttonWithPrefix(m tgfake.Message, prefix string) string {
-	for _, row := range m.Buttons {
-		for _, b := range row {
-			if strings.HasPrefix(b.Data, prefix) {
-				return b.Data
-			}
-		}
-	}
-	return ""
+	return func(m tgfake.Message) bool { return m.Button(data) == data }
 }
 
 func (s *script) play() error {
@@ -228,16 +208,16 @@ func (s *script) order(sl *tgfake.Seller, after int, k config.Kind) (int, error)
 		return after, err
 	}
 	sl.SendPhoto(harness.Photo(900, 1200), 900, 1200, "")
-	askText, err := s.wait(sl, ask.ID, "the description request", func(m tgfake.Message) bool { return buttonWithPrefix(m, "skip:") != "" })
+	askText, err := s.wait(sl, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button("skip:") != "" })
 	if err != nil {
 		return after, err
 	}
 	sl.Send("Керамическая кружка 350 мл, матовая, ручная работа, в подарочной коробке")
-	confirm, err := s.wait(sl, askText.ID, "the confirmation", func(m tgfake.Message) bool { return buttonWithPrefix(m, "ok:") != "" })
+	confirm, err := s.wait(sl, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button("ok:") != "" })
 	if err != nil {
 		return after, err
 	}
-	if _, err := sl.Tap(buttonWithPrefix(confirm, "ok:")); err != nil {
+	if _, err := sl.Tap(confirm.Button("ok:")); err != nil {
 		return after, err
 	}
 	return s.delivered(sl, confirm.ID)

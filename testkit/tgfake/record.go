@@ -3,6 +3,7 @@ package tgfake
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,6 +56,22 @@ type Message struct {
 	Deleted  bool
 	SentAt   time.Time
 	EditedAt time.Time
+}
+
+// Button returns the callback_data of the first button whose data starts with prefix, or "".
+func (m Message) Button(prefix string) string {
+	return m.button(func(d string) bool { return strings.HasPrefix(d, prefix) })
+}
+
+func (m Message) button(match func(data string) bool) string {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if match(b.Data) {
+				return b.Data
+			}
+		}
+	}
+	return ""
 }
 
 func (m Message) clone() Message {

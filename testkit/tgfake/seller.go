@@ -111,29 +111,19 @@ func (sl *Seller) SendDocument(data []byte, fileName, mime string) int64 {
 	return id
 }
 
-// Tap presses the button with callback_data data on the latest visible bot message that has
-// one, and returns the callback_query's update_id.
+// Tap sends a callback_query on the LATEST bot message in this chat whose keyboard has a button
+// with that callback_data; it fails when there is none.
 func (sl *Seller) Tap(data string) (int64, error) {
-	var (
-		id  int64
-		err error
-	)
-	sl.s.change(func() {
-		c := sl.chat()
-		for _, en := range slices.Backward(c.msgs) {
-			if en.FromBot && !en.Deleted && hasButton(en.Buttons, data) {
-				id = sl.s.tap(c, en.ID, data)
-				return
-			}
-		}
-		err = fmt.Errorf("tgfake: chat %d: no bot message has a button with callback_data %q", sl.id, data)
-	})
-	return id, err
+	return sl.tapWhere(func(d string) bool { return d == data }, fmt.Sprintf("%q", data))
 }
 
 // TapPrefix taps, on the latest bot message that has one, the first button whose callback_data
 // starts with prefix — for buttons whose data carries an id the test does not know.
 func (sl *Seller) TapPrefix(prefix string) (int64, error) {
+	return sl.tapWhere(func(d string) bool { return strings.HasPrefix(d, prefix) }, fmt.Sprintf("starting %q", prefix))
+}
+
+func (sl *Seller) tapWhere(match func(data string) bool, what string) (int64, error) {
 	var (
 		id  int64
 		err error
@@ -144,16 +134,12 @@ func (sl *Seller) TapPrefix(prefix string) (int64, error) {
 			if !en.FromBot || en.Deleted {
 				continue
 			}
-			for _, row := range en.Buttons {
-				for _, b := range row {
-					if strings.HasPrefix(b.Data, prefix) {
-						id = sl.s.tap(c, en.ID, b.Data)
-						return
-					}
-				}
+			if data := en.Message.button(match); data != "" {
+				id = sl.s.tap(c, en.ID, data)
+				return
 			}
 		}
-		err = fmt.Errorf("tgfake: chat %d: no bot message has a button with callback_data starting %q", sl.id, prefix)
+		err = fmt.Errorf("tgfake: chat %d: no bot message has a button with callback_data %s", sl.id, what)
 	})
 	return id, err
 }
@@ -164,17 +150,6 @@ func (sl *Seller) TapOn(messageID int, data string) int64 {
 	var id int64
 	sl.s.change(func() { id = sl.s.tap(sl.chat(), messageID, data) })
 	return id
-}
-
-func hasButton(rows [][]Button, data string) bool {
-	for _, r := range rows {
-		for _, b := range r {
-			if b.Data == data {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // tap enqueues a callback_query; call with s.mu held.

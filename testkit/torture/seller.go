@@ -111,7 +111,7 @@ func (sl *seller) order(ctx context.Context, kind string, after int) (outcome, e
 	if err != nil {
 		return outcome{}, err
 	}
-	skip := buttonWith(askText, "skip:")
+	skip := askText.Button("skip:")
 	confirm, err := sl.step(ctx, "the confirmation", askText.ID, hasPrefix("ok:"), func() error {
 		if sl.r.chance(0.3) {
 			return sl.tap(skip)
@@ -122,7 +122,7 @@ func (sl *seller) order(ctx context.Context, kind string, after int) (outcome, e
 	if err != nil {
 		return outcome{}, err
 	}
-	ok := buttonWith(confirm, "ok:")
+	ok := confirm.Button("ok:")
 	double := sl.r.chance(0.3)
 	_, err = sl.step(ctx, "the status message", confirm.ID, isStatus(kind), func() error {
 		if err := sl.tap(ok); err != nil {
@@ -280,7 +280,7 @@ func isFileMethod(method string) bool {
 
 // failedJob recognises a failure message by its retry:<job> button.
 func failedJob(m tgfake.Message) (uint64, bool) {
-	data := buttonWith(m, "retry:")
+	data := m.Button("retry:")
 	if !m.FromBot || data == "" {
 		return 0, false
 	}
@@ -288,19 +288,8 @@ func failedJob(m tgfake.Message) (uint64, bool) {
 	return id, err == nil
 }
 
-func buttonWith(m tgfake.Message, prefix string) string {
-	for _, row := range m.Buttons {
-		for _, b := range row {
-			if strings.HasPrefix(b.Data, prefix) {
-				return b.Data
-			}
-		}
-	}
-	return ""
-}
-
 func hasPrefix(prefix string) func(tgfake.Message) bool {
-	return func(m tgfake.Message) bool { return m.FromBot && buttonWith(m, prefix) != "" }
+	return func(m tgfake.Message) bool { return m.FromBot && m.Button(prefix) != "" }
 }
 
 func textHas(s string) func(tgfake.Message) bool {
@@ -310,7 +299,7 @@ func textHas(s string) func(tgfake.Message) bool {
 // isStatus recognises the message that answers Generate: text with the "again" button.
 func isStatus(kind string) func(tgfake.Message) bool {
 	return func(m tgfake.Message) bool {
-		return m.FromBot && m.Method == "sendMessage" && buttonWith(m, "again:"+kind) != ""
+		return m.FromBot && m.Method == "sendMessage" && m.Button("again:"+kind) != ""
 	}
 }
 
