@@ -14,6 +14,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 
+	"neurocards/clock"
 	"neurocards/config"
 	"neurocards/kie"
 	"neurocards/messages"
@@ -32,6 +33,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Metrics  *metrics.Counters
 	Hooks    Hooks
+	// Clock is where actors take time from and arm their timers; nil means the wall clock.
+	Clock clock.Clock
 }
 
 // Hooks let tests inject faults at points a real failure could strike. All nil in production.
@@ -51,6 +54,11 @@ func (d *Deps) policy() Policy {
 		RetryBase:      d.Config.Timing.RetryBase,
 		RetryMax:       d.Config.Timing.RetryMax,
 		DelayedRecheck: d.Config.Timing.DelayedRecheck,
+		PollMin:        d.Config.Timing.PollMin,
+		PollMax:        d.Config.Timing.PollMax,
+		KIEAttempt:     d.Config.Timing.KIEAttemptTimeout,
+		StatusInterval: d.Config.Timing.StatusInterval,
+		StatusTick:     d.Config.Timing.StatusTick,
 	}
 }
 
@@ -104,10 +112,9 @@ func goSafe(onPanic func(reason, stack string), work func()) {
 	}()
 }
 
-// after sends msg to pid after d, without a goroutine; the returned func cancels it.
-func after(e *actor.Engine, pid *actor.PID, d time.Duration, msg any) func() bool {
-	t := time.AfterFunc(d, func() { e.Send(pid, msg) })
-	return t.Stop
+// after sends msg to pid after d on the clock, without a goroutine; the returned timer cancels it.
+func (d *Deps) after(e *actor.Engine, pid *actor.PID, wait time.Duration, msg any) clock.Timer {
+	return d.Clock.AfterFunc(wait, func() { e.Send(pid, msg) })
 }
 
 // jitter spreads retries: d plus up to a fifth of it, never less than d (a retry_after is a minimum).

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/anthdm/hollywood/actor"
 
@@ -14,9 +13,9 @@ import (
 	"neurocards/telegram"
 )
 
-// generator makes one KIE attempt for a job: move the photo to KIE, create the task, poll it to
-// the end. A job that already has a task id only polls it, so a restart never pays twice. It
-// reports each fact to the job as it happens.
+// generator makes the first half of one KIE attempt for a job: move the photo to KIE and create
+// the task. It reports each fact to the job as it happens; the job then reads the task on its own
+// timer, so a job waiting on KIE costs a timer, not a goroutine.
 type generator struct {
 	d   *Deps
 	job messages.Job
@@ -36,38 +35,58 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 	failed := func(f messages.Failure) messages.JobEvent {
 		return messages.StepFailed{Run: g.run, Step: messages.StepGenerate, Failure: f}
 	}
-	taskID := g.job.TaskID
-	if taskID == "" && g.d.KIE.BreakerState() == "open" {
+	if g.d.KIE.BreakerState() == "open" {
 		// Do not fetch the photo from Telegram only to be refused: wait for the breaker.
 		return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstreamDown, Code: "breaker open"})
 	}
-	if taskID == "" {
-		url := g.job.UploadURL
-		if url == "" {
-			var f messages.Failure
-			if url, f = g.upload(ctx); url == "" {
-				return failed(f)
-			}
-			report(messages.PhotoUploaded{Run: g.run, URL: url})
-		}
-		kind, ok := g.d.Config.Kind(g.job.Kind)
-		if !ok {
-			return failed(messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Detail: "kind " + g.job.Kind + " is no longer configured"})
-		}
-		id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), "")
-		if err != nil {
-			f := g.classify(ctx, err)
-			if f.Reason == messages.ReasonUpstreamDown && f.Code == "network" {
-				// The request may have reached KIE, which bills a task it created even if we never
-				// hear of it: this attempt counts, unlike waiting for an open breaker.
-				f.Reason = messages.ReasonUpstream
-			}
+	url := g.job.UploadURL
+	if url == "" {
+		var f messages.Failure
+		if url, f = g.upload(ctx); url == "" {
 			return failed(f)
 		}
-		taskID = id
-		report(messages.TaskCreated{Run: g.run, TaskID: id})
+		report(messages.PhotoUploaded{Run: g.run, URL: url})
 	}
-	return g.poll(ctx, taskID, failed)
+	kind, ok := g.d.Config.Kind(g.job.Kind)
+	if !ok {
+		return failed(messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Detail: "kind " + g.job.Kind + " is no longer configured"})
+	}
+	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), "")
+	if err != nil {
+		f := g.classify(ctx, err)
+		if f.Reason == messages.ReasonUpstreamDown && f.Code == "network" {
+			// The request may have reached KIE, which bills a task it created even if we never
+			// hear of it: this attempt counts, unlike waiting for an open breaker.
+			f.Reason = messages.ReasonUpstream
+		}
+		return failed(f)
+	}
+	return messages.TaskCreated{Run: g.run, TaskID: id}
+}
+
+// readTaskOnce asks KIE about a task once, and says what it found as the job's event.
+func readTaskOnce(d *Deps, taskID string) messages.TaskRead {
+	ctx, cancel := context.WithTimeout(context.Background(), d.Config.Timing.TelegramCall)
+	defer cancel()
+	rec, err := d.KIE.RecordInfo(ctx, taskID)
+	switch {
+	case err != nil:
+		f := kie.Classify(err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			f = timedOut("KIE read")
+		}
+		return messages.TaskRead{TaskID: taskID, Failure: &f}
+	case rec.State == kie.StateSuccess:
+		url := ""
+		if len(rec.ResultURLs) > 0 {
+			url = rec.ResultURLs[0]
+		}
+		return messages.TaskRead{TaskID: taskID, Finished: true, ResultURL: url}
+	case rec.State == kie.StateFail:
+		f := kie.ClassifyRecord(rec)
+		return messages.TaskRead{TaskID: taskID, Finished: true, Failure: &f}
+	}
+	return messages.TaskRead{TaskID: taskID}
 }
 
 // upload moves the seller's photo from Telegram to KIE's file host; the Telegram file URL carries
@@ -89,36 +108,6 @@ func (g *generator) upload(ctx context.Context) (string, messages.Failure) {
 		return "", g.classify(ctx, err)
 	}
 	return url, messages.Failure{}
-}
-
-// poll asks KIE about the task with backoff until it ends or the attempt's deadline passes.
-// Errors that may pass (network, 5xx, an open breaker) only delay the next poll.
-func (g *generator) poll(ctx context.Context, taskID string, failed func(messages.Failure) messages.JobEvent) messages.JobEvent {
-	wait := g.d.Config.Timing.PollMin
-	for {
-		rec, err := g.d.KIE.RecordInfo(ctx, taskID)
-		switch {
-		case err != nil:
-			f := g.classify(ctx, err)
-			if !f.Retryable() || ctx.Err() != nil {
-				return failed(f)
-			}
-			g.d.Log.Warn("polling KIE failed", "job_id", g.job.ID, "task_id", taskID, "code", f.Code, "err", err)
-		case rec.State == kie.StateSuccess:
-			if len(rec.ResultURLs) == 0 {
-				return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Detail: "task succeeded without a result URL"})
-			}
-			return messages.Generated{Run: g.run, ResultURL: rec.ResultURLs[0]}
-		case rec.State == kie.StateFail:
-			return failed(kie.ClassifyRecord(rec))
-		}
-		select {
-		case <-ctx.Done():
-			return failed(g.classify(ctx, ctx.Err()))
-		case <-time.After(wait):
-		}
-		wait = min(wait*3/2, g.d.Config.Timing.PollMax)
-	}
 }
 
 // classify is kie.Classify, except that our own attempt deadline is a timeout, and our own

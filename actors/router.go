@@ -6,9 +6,8 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
 
-	"neurocards/config"
+	"neurocards/conversation"
 	"neurocards/messages"
-	"neurocards/telegram"
 	"neurocards/texts"
 )
 
@@ -22,9 +21,10 @@ type router struct {
 	d        *Deps
 	sessions map[int64]*actor.PID
 	sent     map[int64]int // updates given to each session, to tell whether an idle one is still idle
-	// retiring holds the updates of sellers whose session is stopping; a fresh session gets them
-	// once the old one has stopped, so a session id is never spawned twice.
-	retiring  map[int64][]messages.Update
+	// retiring holds what arrives for sellers whose session is stopping (updates, operator
+	// commands, blocks); a fresh session gets it once the old one has stopped, so a session id is
+	// never spawned twice.
+	retiring  map[int64][]any
 	seen      map[int64]struct{}
 	order     []int64
 	stopping  bool
@@ -36,7 +36,7 @@ type router struct {
 func NewRouter(d *Deps, onStopped func()) actor.Producer {
 	return func() actor.Receiver {
 		return &router{d: d, sessions: map[int64]*actor.PID{}, sent: map[int64]int{},
-			retiring: map[int64][]messages.Update{}, seen: map[int64]struct{}{}, onStopped: onStopped}
+			retiring: map[int64][]any{}, seen: map[int64]struct{}{}, onStopped: onStopped}
 	}
 }
 
@@ -52,6 +52,10 @@ func (r *router) Receive(c *actor.Context) {
 		r.recover(c)
 	case messages.Update:
 		r.route(c, m)
+	case messages.OperatorCommand:
+		r.operator(c, m)
+	case messages.SellerBlocked:
+		r.deliver(c, m.UserID, m)
 	case messages.Crashed:
 		// The recover middleware kept the session running; its state is in the store.
 		r.d.Log.Error("session panicked", "actor", m.ID, "panic", m.Reason, "stack", m.Stack)
@@ -106,7 +110,9 @@ func (r *router) sessionStopped(c *actor.Context, id string) {
 		if len(queued) > 0 {
 			pid := r.session(c, uid)
 			for _, m := range queued {
-				r.sent[uid]++
+				if _, ok := m.(messages.Update); ok {
+					r.sent[uid]++
+				}
 				c.Send(pid, m)
 			}
 			if r.stopping {
@@ -142,6 +148,9 @@ func (r *router) recover(c *actor.Context) {
 func (r *router) route(c *actor.Context, m messages.Update) {
 	uid := senderOf(m.Update)
 	if uid == 0 || r.duplicate(m.Update.ID) {
+		if cq := m.Update.CallbackQuery; uid == 0 && cq != nil {
+			r.refuseButton(cq)
+		}
 		m.Done()
 		return
 	}
@@ -150,13 +159,70 @@ func (r *router) route(c *actor.Context, m messages.Update) {
 		m.Done()
 		return
 	}
+	r.deliver(c, uid, m)
+}
+
+// deliver hands msg to the seller's session, spawning it if needed, or holds it while their old
+// session is stopping.
+func (r *router) deliver(c *actor.Context, uid int64, msg any) {
 	if queued, ok := r.retiring[uid]; ok {
-		r.retiring[uid] = append(queued, m)
+		r.retiring[uid] = append(queued, msg)
 		return
 	}
 	pid := r.session(c, uid)
-	r.sent[uid]++
-	c.Send(pid, m)
+	if _, ok := msg.(messages.Update); ok {
+		r.sent[uid]++
+	}
+	c.Send(pid, msg)
+}
+
+// operator routes an operator's command to the session of the seller it acts on: named, or the
+// owner of the job it names.
+func (r *router) operator(c *actor.Context, cmd messages.OperatorCommand) {
+	uid := cmd.Seller
+	if uid == 0 && cmd.JobID != 0 {
+		j, ok, err := r.d.Store.Job(cmd.JobID)
+		switch {
+		case err != nil:
+			r.d.Log.Error("routing an operator command failed", "job_id", cmd.JobID, "err", err)
+			answerOperator(cmd, messages.OperatorResult{Status: messages.OperatorFailed, Detail: err.Error()})
+			return
+		case !ok:
+			answerOperator(cmd, messages.OperatorResult{Status: messages.OperatorNoJob})
+			return
+		}
+		uid = j.UserID
+	}
+	if uid <= 0 {
+		answerOperator(cmd, messages.OperatorResult{Status: messages.OperatorNoSeller})
+		return
+	}
+	cmd.Seller = uid
+	r.deliver(c, uid, cmd)
+}
+
+func answerOperator(cmd messages.OperatorCommand, res messages.OperatorResult) {
+	if cmd.Reply != nil {
+		select {
+		case cmd.Reply <- res:
+		default:
+		}
+	}
+}
+
+// refuseButton stops the spinner of a button tapped outside the seller's private chat with the
+// bot, and says why nothing happened.
+func (r *router) refuseButton(cq *models.CallbackQuery) {
+	g, log := r.d.Telegram, r.d.Log
+	text := texts.T(texts.Lang(cq.From.LanguageCode), texts.PrivateOnly)
+	log.Info("a button outside a private chat was ignored", "user_id", cq.From.ID)
+	go func() {
+		ctx, cancel := g.CallContext()
+		defer cancel()
+		if err := g.Answer(ctx, cq.ID, text); err != nil {
+			log.Debug("answering a callback failed", "err", err)
+		}
+	}()
 }
 
 // preCheckout answers a pre_checkout_query on its own fast path: never behind a session's queue
@@ -174,7 +240,7 @@ func (r *router) preCheckout(q *models.PreCheckoutQuery) {
 			}
 		}
 		refusal := ""
-		if key := checkoutRefusal(d.Config, q); key != "" {
+		if _, key := conversation.CheckoutRefusal(d.Config, q.InvoicePayload, q.Currency, q.TotalAmount); key != "" {
 			refusal = texts.T(lang, key)
 			d.Log.Warn("pre-checkout refused", "payload", q.InvoicePayload, "currency", q.Currency, "amount", q.TotalAmount, "why", key)
 		}
@@ -186,23 +252,6 @@ func (r *router) preCheckout(q *models.PreCheckoutQuery) {
 		}
 		d.Metrics.Inc("pre_checkouts_total", "ok", strconv.FormatBool(refusal == ""))
 	}()
-}
-
-// checkoutRefusal is why an invoice may not be paid — a pack no longer sold, or a price or
-// currency that is not the pack's — or "" when it may.
-func checkoutRefusal(cfg config.Config, q *models.PreCheckoutQuery) texts.Key {
-	id, ok := payloadPack(q.InvoicePayload)
-	if !ok {
-		return texts.PreCheckoutGone
-	}
-	p, ok := cfg.Pack(id)
-	if !ok {
-		return texts.PreCheckoutGone
-	}
-	if q.Currency != telegram.Stars || q.TotalAmount != p.Stars {
-		return texts.PreCheckoutPrice
-	}
-	return ""
 }
 
 // sessionID is the actor id a seller's session has under this router.
@@ -241,10 +290,26 @@ func senderOf(u *models.Update) int64 {
 		return 0
 	case u.Message != nil && u.Message.From != nil && u.Message.Chat.Type == models.ChatTypePrivate:
 		return u.Message.From.ID
-	case u.CallbackQuery != nil:
+	case u.CallbackQuery != nil && privateChat(u.CallbackQuery):
 		return u.CallbackQuery.From.ID
 	case u.PreCheckoutQuery != nil && u.PreCheckoutQuery.From != nil:
 		return u.PreCheckoutQuery.From.ID
 	}
 	return 0
+}
+
+// privateChat reports whether a tapped button is on a message in the seller's private chat with
+// the bot. A keyboard that ends up in a group (forwarded, or a modified client) acts on nothing:
+// it would charge the tapping seller and talk to the group.
+func privateChat(cq *models.CallbackQuery) bool {
+	var chat models.Chat
+	switch {
+	case cq.Message.Message != nil:
+		chat = cq.Message.Message.Chat
+	case cq.Message.InaccessibleMessage != nil:
+		chat = cq.Message.InaccessibleMessage.Chat
+	default:
+		return false // an inline message: the bot sends none
+	}
+	return chat.Type == models.ChatTypePrivate && chat.ID == cq.From.ID
 }

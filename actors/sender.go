@@ -12,6 +12,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 
+	"neurocards/keyboard"
 	"neurocards/kie"
 	"neurocards/messages"
 	"neurocards/telegram"
@@ -68,7 +69,7 @@ func (s *sender) attempt(ctx context.Context, report func(messages.JobEvent)) me
 	}
 	uctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	sent, err := s.d.Telegram.SendFile(uctx, s.job.ChatID, kind, file, s.caption(), resultKeyboard(s.job))
+	sent, err := s.d.Telegram.SendFile(uctx, s.job.ChatID, kind, file, s.caption(), keyboard.Result(s.job))
 	if err != nil {
 		f := telegram.Classify(err)
 		switch {

@@ -4,72 +4,72 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	_ "image/jpeg" // image.DecodeConfig reads the dimensions of photos sent as files
-	_ "image/png"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
 
+	"neurocards/clock"
+	"neurocards/conversation"
+	"neurocards/keyboard"
 	"neurocards/messages"
+	"neurocards/operator"
+	"neurocards/photo"
 	"neurocards/store"
-	"neurocards/telegram"
 	"neurocards/texts"
 )
 
-// session handles every update of one seller, in order, so two taps on "Generate" can never race:
-// the second sees what the first did. Its state lives in the store; each update is one
-// transaction that also records the update id, so a re-delivered update has no second effect.
+// session is the one writer of one seller's state: their balance and holds, drafts, language,
+// blocked flag and jobs. Every change to it happens here, in one transaction per message: the
+// seller's updates (decided by the pure conversation core), their jobs' outcomes (JobEnded:
+// capture or release), operator commands and dashboard actions (OperatorCommand, through the
+// router), and Telegram reporting that the seller blocked the bot. Updates are handled in order,
+// so two taps on "Generate" can never race: the second sees what the first did.
 type session struct {
 	d    *Deps
 	uid  int64
 	jobs map[uint64]*actor.PID
+	// cancels are operator commands waiting for a job to report how its cancel ended.
+	cancels map[uint64][]messages.OperatorCommand
 
-	// The seller's update rate: updates counted in the current window and whether they were told
-	// to slow down in it. A few fields per session, so the limit costs no memory per update.
-	windowStart time.Time
-	inWindow    int
-	warned      bool
-	lang        string // the seller's language as of their last update
+	window conversation.Window // the seller's update rate, in memory only
+	lang   string              // the seller's language as of their last update
 
-	// An update that waits for I/O (an image's dimensions, a Stars refund) holds the session:
-	// the seller's later updates wait in held, in order, until it is finished.
+	// An update that waits for I/O (an image's dimensions, an operator command's answer) holds
+	// the session: the seller's later updates wait in held, in order, until it is finished.
 	busy bool
 	held []messages.Update
 
-	// handled counts the updates the router gave this session; idle (re)arms the timer after
-	// which a session with nothing in flight offers the router to retire it.
+	// handled counts the updates the router gave this session; the idle timer offers the router
+	// to retire a session with nothing in flight.
 	handled  int
-	idle     func() bool
+	idle     clock.Timer
 	idleGen  int
 	stopping bool
 	poisoned bool
 }
 
-// idleCheck is the session's idle timer firing; gen tells a stale timer from the current one.
-type idleCheck struct{ gen int }
+// Messages a session sends itself when work it started off its goroutine is finished.
+type (
+	photoMeasured struct {
+		update   messages.Update
+		measured conversation.Measured
+	}
+	operatorAnswered struct {
+		update  messages.Update
+		replies []conversation.Reply
+	}
+	idleCheck struct{ gen int }
+)
 
 func newSession(d *Deps, uid int64) actor.Producer {
-	return func() actor.Receiver { return &session{d: d, uid: uid, jobs: map[uint64]*actor.PID{}} }
+	return func() actor.Receiver {
+		return &session{d: d, uid: uid, jobs: map[uint64]*actor.PID{}, cancels: map[uint64][]messages.OperatorCommand{}}
+	}
 }
-
-// Messages a session sends itself when I/O it started off its goroutine is finished.
-type (
-	photoChecked struct {
-		update messages.Update
-		check  photoCheck
-	}
-	starsRefunded struct {
-		update  messages.Update
-		lang    string
-		charge  string
-		attempt string
-		back    store.ChargeBack
-		err     error
-	}
-)
 
 func (s *session) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
@@ -91,22 +91,29 @@ func (s *session) Receive(c *actor.Context) {
 			return
 		}
 		s.handle(c, m, nil)
-	case photoChecked:
+	case photoMeasured:
 		s.busy = false
-		s.handle(c, m.update, &resumed{photo: &m.check})
+		s.handle(c, m.update, &m.measured)
 		s.drain(c)
 		s.armIdle(c)
-	case starsRefunded:
+	case operatorAnswered:
 		s.busy = false
-		s.handle(c, m.update, &resumed{operated: true, replies: s.finishStarsRefund(m)})
+		s.turn(c, m.update, conversation.Input{Update: m.update.Update, Answered: m.replies})
 		s.drain(c)
 		s.armIdle(c)
+	case messages.OperatorCommand:
+		s.command(c, m)
+	case messages.JobEnded:
+		s.settle(c, m.Job, c.Sender())
+	case messages.SellerBlocked:
+		s.blocked()
 	case messages.Crashed:
 		s.jobCrashed(c, m)
 	case messages.ChildStopped:
 		for id, pid := range s.jobs {
 			if pid.ID == m.ID {
 				delete(s.jobs, id)
+				s.answerCancels(id, nil)
 			}
 		}
 		s.armIdle(c)
@@ -124,11 +131,13 @@ func (s *session) Receive(c *actor.Context) {
 		s.maybeStop(c)
 	case actor.Stopped:
 		if s.idle != nil {
-			s.idle()
+			s.idle.Stop()
 		}
 		stopped(c)
 	}
 }
+
+func (s *session) now() time.Time { return s.d.Clock.Now() }
 
 // quiet is a session with nothing in flight: no job, no update waiting for I/O.
 func (s *session) quiet() bool { return len(s.jobs) == 0 && !s.busy && len(s.held) == 0 }
@@ -136,7 +145,7 @@ func (s *session) quiet() bool { return len(s.jobs) == 0 && !s.busy && len(s.hel
 // armIdle restarts the idle timer whenever the session is quiet.
 func (s *session) armIdle(c *actor.Context) {
 	if s.idle != nil {
-		s.idle()
+		s.idle.Stop()
 		s.idle = nil
 	}
 	d := s.d.Config.Timing.SessionIdle
@@ -144,7 +153,7 @@ func (s *session) armIdle(c *actor.Context) {
 		return
 	}
 	s.idleGen++
-	s.idle = after(c.Engine(), c.PID(), d, idleCheck{gen: s.idleGen})
+	s.idle = s.d.after(c.Engine(), c.PID(), d, idleCheck{gen: s.idleGen})
 }
 
 // maybeStop stops a stopping session once its jobs have stopped, so its cleanup waits on nothing.
@@ -165,42 +174,28 @@ func (s *session) drain(c *actor.Context) {
 	}
 }
 
-// admit applies the per-seller update limit: past it, the seller hears one polite notice and then
-// nothing until the window passes. Payments always pass: they are money already spent.
+// admit applies the per-seller update limit (conversation.Admit).
 func (s *session) admit(m messages.Update) bool {
-	u := m.Update
-	if msg := u.Message; msg != nil && (msg.SuccessfulPayment != nil || msg.RefundedPayment != nil) {
+	limit := s.d.Config.Limits.UpdatesPerMinute
+	var verdict conversation.Admission
+	s.window, verdict = conversation.Admit(s.window, m.Update, s.now(), limit, s.d.Config.Timing.UpdatesWindow)
+	switch verdict {
+	case conversation.Admitted:
 		return true
-	}
-	limit, window := s.d.Config.Limits.UpdatesPerMinute, s.d.Config.Timing.UpdatesWindow
-	if limit <= 0 {
-		return true
-	}
-	if window <= 0 {
-		window = time.Minute
-	}
-	if now := time.Now(); now.Sub(s.windowStart) >= window {
-		s.windowStart, s.inWindow, s.warned = now, 0, false
-	}
-	if s.inWindow++; s.inWindow <= limit {
-		return true
+	case conversation.Warn:
+		s.d.Log.Info("seller over the update limit; ignoring them for the rest of the window", "user_id", s.uid, "limit", limit)
+		lang := s.lang
+		if _, from := updateChat(m.Update); lang == "" && from != nil {
+			lang = texts.Lang(from.LanguageCode)
+		}
+		s.post(conversation.Reply{Text: texts.T(lang, texts.TooFast)})
 	}
 	s.d.Metrics.Inc("updates_limited_total")
-	if !s.warned {
-		s.warned = true
-		s.d.Log.Info("seller over the update limit; ignoring them for the rest of the window", "user_id", s.uid, "limit", limit, "window", window)
-		if chatID, from := updateChat(u); chatID != 0 {
-			lang := s.lang
-			if lang == "" && from != nil {
-				lang = texts.Lang(from.LanguageCode)
-			}
-			s.post(chatID, reply{text: texts.T(lang, texts.TooFast)})
-		}
-	}
 	return false
 }
 
-// resume restarts the seller's unfinished jobs from their persisted stages.
+// resume restarts the seller's unfinished jobs from their persisted stages, and the jobs that
+// ended without the seller being told.
 func (s *session) resume(c *actor.Context) {
 	jobs, err := s.d.Store.ActiveJobsOf(s.uid)
 	if err != nil {
@@ -220,80 +215,37 @@ func (s *session) spawnJob(c *actor.Context, j messages.Job) {
 	s.jobs[j.ID] = c.SpawnChild(newJob(s.d, j), "job", spawnOpts(strconv.FormatUint(j.ID, 10))...)
 }
 
-// jobCrashed handles a panic in a job actor itself: the job fails as internal, its hold is
-// released, and the seller gets an apology. Everyone else's jobs carry on.
-func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
-	for id, pid := range s.jobs {
-		if pid.ID != m.ID {
-			continue
-		}
-		s.d.Log.Error("job actor panicked", "job_id", id, "user_id", s.uid, "panic", m.Reason, "stack", m.Stack)
-		c.Send(pid, messages.Stop{})
-		j, err := s.d.Store.FailJob(id, messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal, Detail: "job panic: " + m.Reason})
-		if err != nil {
-			if !errors.Is(err, store.ErrFinished) {
-				s.d.Log.Error("failing a crashed job failed", "job_id", id, "err", err)
-			}
-			return
-		}
-		s.d.Metrics.Inc("job_failures_total", "class", string(messages.Internal), "reason", string(messages.ReasonInternal))
-		s.post(j.ChatID, reply{text: texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), kb: failureKeyboard(j)})
-		if err := s.d.Store.MarkNotified(j); err != nil {
-			s.d.Log.Error("recording that the seller was told failed", "job_id", id, "err", err)
-		}
-		return
-	}
-}
-
-// reply is a message decided inside a transaction and sent only after it commits.
-type reply struct {
-	text    string
-	kb      telegram.Keyboard
-	invoice *telegram.Invoice // sent as a Stars invoice instead of a text
-}
-
-// resumed is what an update that waited for I/O comes back with.
-type resumed struct {
-	photo    *photoCheck // the dimensions of an image sent as a file, or why they are unknown
-	operated bool        // an operator command already carried out; replies are its answers
-	replies  []reply
-}
-
-// turn is the work of one update: the transaction, the replies it decided, and a job to start.
-type turn struct {
-	s        *session
-	t        *store.UserTx
-	update   *models.Update
-	chatID   int64
-	lang     string
-	resumed  *resumed
-	replies  []reply
-	started  []messages.Job
-	checking *messages.Photo // an image whose dimensions must be read before it is accepted
-}
-
-func (tn *turn) say(key texts.Key, kb telegram.Keyboard, args ...any) {
-	tn.replies = append(tn.replies, reply{text: texts.T(tn.lang, key, args...), kb: kb})
-}
-
-func (tn *turn) menu(key texts.Key, args ...any) {
-	tn.say(key, menuKeyboard(tn.s.d.Config, tn.lang), args...)
-}
-
 var (
 	// errSeen rolls back the transaction of an update that was already handled.
 	errSeen = errors.New("update already handled")
-	// errCheckPhoto rolls back the transaction of an update whose image must be measured first;
-	// the update is handled again, from the start, with the result.
-	errCheckPhoto = errors.New("the image's dimensions are needed")
+	// errMeasure rolls back the transaction of an update whose image must be measured first.
+	errMeasure = errors.New("the image's dimensions are needed")
 )
 
-// handle runs one update. Done is called whatever happens, so the poller is never stuck — when
-// the update waits for I/O, once it comes back and its outcome is persisted. A panic is logged,
-// the seller gets an apology and nothing of the update is persisted.
-func (s *session) handle(c *actor.Context, m messages.Update, r *resumed) {
+// handle runs one update: an operator's command, or the conversation. Done is called whatever
+// happens, so the poller is never stuck — when the update waits for I/O, once it comes back and
+// its outcome is persisted. A panic is logged, the seller gets an apology and nothing of the
+// update is persisted.
+func (s *session) handle(c *actor.Context, m messages.Update, measured *conversation.Measured) {
 	u := m.Update
-	chatID, from := updateChat(u)
+	if u.CallbackQuery != nil && measured == nil {
+		s.answer(u.CallbackQuery.ID)
+	}
+	if measured == nil && u.Message != nil && s.d.Config.IsAdmin(s.uid) {
+		if text := strings.TrimSpace(u.Message.Text); strings.HasPrefix(text, "/") {
+			if cmd, usage, ok := operator.Parse(conversation.SplitCommand(text)); ok {
+				s.operate(c, m, cmd, usage)
+				return
+			}
+		}
+	}
+	s.turn(c, m, conversation.Input{Update: u, Measured: measured})
+}
+
+// turn is one update through the conversation core, persisted in one transaction with what it
+// decided; the replies go out and the jobs start only after it commits.
+func (s *session) turn(c *actor.Context, m messages.Update, in conversation.Input) {
+	u := m.Update
 	done := true
 	defer func() {
 		if done {
@@ -305,98 +257,152 @@ func (s *session) handle(c *actor.Context, m messages.Update, r *resumed) {
 			s.d.Log.Error("handling an update panicked", "user_id", s.uid, "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			s.d.Metrics.Inc("update_panics_total")
 			s.busy, done = false, true
-			if chatID != 0 {
-				s.post(chatID, reply{text: texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)})
-			}
+			s.post(conversation.Reply{Text: texts.T(s.langOf(u), texts.SomethingWrong)})
 		}
 	}()
-	if u.CallbackQuery != nil && r == nil {
-		s.answer(u.CallbackQuery.ID)
-	}
-	if chatID == 0 {
-		return
-	}
-	if r == nil {
-		if cmd, args, ok := s.operatorCommand(u); ok {
-			replies, wait := s.operate(c, m, cmd, args)
-			if wait {
-				s.busy, done = true, false
-				return
-			}
-			r = &resumed{operated: true, replies: replies}
-		}
-	}
-	tn := &turn{s: s, update: u, chatID: chatID, resumed: r}
+	in.Now = s.now()
+	var (
+		res     conversation.Result
+		started []messages.Job
+		measure messages.Photo
+	)
 	_, err := s.d.Store.WithUser(s.uid, func(t *store.UserTx) error {
-		if t.Exists() && u.ID <= t.User.LastUpdate {
+		r, err := conversation.Handle(s.d.Config, t.User, t.Exists(), txFacts{t}, in)
+		switch {
+		case err != nil:
+			return err
+		case r.Seen:
 			return errSeen
 		}
-		tn.t = t
-		s.touch(t, from, u.ID, tn)
-		tn.lang = t.User.Lang
-		switch {
-		case r != nil && r.operated:
-			tn.replies = r.replies
-		case u.CallbackQuery != nil:
-			return tn.onCallback(u.CallbackQuery.Data)
-		case u.Message != nil:
-			return tn.onMessage(u.Message)
+		for _, eff := range r.Effects {
+			if mp, ok := eff.(conversation.MeasurePhoto); ok {
+				measure = mp.Photo
+				return errMeasure
+			}
 		}
-		return nil
+		res = r
+		started, err = s.apply(t, r)
+		return err
 	})
 	switch {
 	case errors.Is(err, errSeen):
 		s.d.Log.Info("update seen before; ignored", "user_id", s.uid, "update_id", u.ID)
 		return
-	case errors.Is(err, errCheckPhoto):
-		s.checkPhoto(c, m, *tn.checking)
+	case errors.Is(err, conversation.ErrNoChat):
+		return
+	case errors.Is(err, errMeasure):
+		s.measure(c, m, measure)
 		s.busy, done = true, false
 		return
 	case err != nil:
 		s.d.Log.Error("handling an update failed", "user_id", s.uid, "update_id", u.ID, "err", err)
-		s.post(chatID, reply{text: texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)})
+		s.post(conversation.Reply{Text: texts.T(s.langOf(u), texts.SomethingWrong)})
 		return
 	}
-	s.lang = tn.lang
-	for _, r := range tn.replies {
-		s.post(chatID, r)
+	s.lang = res.User.Lang
+	for _, n := range res.Notes {
+		args := append([]any{"user_id", s.uid}, n.Attrs...)
+		if n.Error {
+			s.d.Log.Error(n.Msg, args...)
+		} else {
+			s.d.Log.Info(n.Msg, args...)
+		}
 	}
-	for _, j := range tn.started {
+	for _, r := range res.Replies {
+		s.post(r)
+	}
+	for _, j := range started {
+		s.d.Metrics.Inc("jobs_started_total", "kind", j.Kind)
 		s.spawnJob(c, j)
 	}
 }
 
-// touch records the update and keeps the seller's profile current; a new seller gets the start
-// bonus as a grant row in the same transaction.
-func (s *session) touch(t *store.UserTx, from *models.User, updateID int64, tn *turn) {
-	u := &t.User
-	u.LastUpdate = updateID
-	u.SeenAt = s.d.Store.Now()
-	u.Blocked = false
-	if from != nil {
-		u.FirstName = from.FirstName
-		if !u.LangChosen {
-			u.Lang = texts.Lang(from.LanguageCode)
+// apply carries out what the conversation decided, in its transaction: the seller's new record,
+// then the ledger rows and jobs. The conversation already counted what those rows do to the
+// balance and holds; the ledger must agree.
+func (s *session) apply(t *store.UserTx, r conversation.Result) ([]messages.Job, error) {
+	balance, held := t.User.Balance, t.User.Held
+	t.User = r.User
+	t.User.Balance, t.User.Held = balance, held
+	var started []messages.Job
+	for _, eff := range r.Effects {
+		switch eff := eff.(type) {
+		case conversation.Grant:
+			if _, err := t.Post(store.Entry{Type: store.EntryGrant, Amount: eff.Amount, Key: eff.Key, Note: eff.Note}); err != nil {
+				return nil, fmt.Errorf("grant: %w", err)
+			}
+		case conversation.Purchase:
+			if _, err := t.Purchase(eff.Charge, eff.Credits, eff.Note); err != nil {
+				return nil, fmt.Errorf("purchase: %w", err)
+			}
+			s.d.Metrics.Add("credits_sold_total", eff.Credits)
+		case conversation.StartJob:
+			j, err := t.StartJob(eff.Job, s.d.Config.Timing.JobTimeout)
+			if err != nil {
+				return nil, fmt.Errorf("start job: %w", err)
+			}
+			if eff.Job.RetryOf != 0 {
+				if err := t.MarkRetried(eff.Job.RetryOf, j.ID); err != nil {
+					return nil, err
+				}
+			}
+			if eff.FromDraft {
+				t.User.Draft.JobID = j.ID
+			}
+			started = append(started, j)
 		}
 	}
-	if u.Lang == "" {
-		u.Lang = texts.RU
+	if t.User.Balance != r.User.Balance || t.User.Held != r.User.Held {
+		return nil, fmt.Errorf("the ledger (balance %d, held %d) disagrees with the conversation (%d, %d)",
+			t.User.Balance, t.User.Held, r.User.Balance, r.User.Held)
 	}
-	if !t.Exists() && s.d.Config.StartCredits > 0 {
-		if _, err := t.Post(store.Entry{Type: store.EntryGrant, Amount: s.d.Config.StartCredits, Key: fmt.Sprintf("start:%d", u.ID), Note: "start bonus"}); err != nil && !errors.Is(err, store.ErrDuplicate) {
-			s.d.Log.Error("start bonus failed", "user_id", u.ID, "err", err)
-		}
-	}
+	return started, nil
 }
 
-func (s *session) post(chatID int64, r reply) {
-	log, g := s.d.Log, s.d.Telegram
+// txFacts answers the conversation's lookups from the update's transaction.
+type txFacts struct{ t *store.UserTx }
+
+func (f txFacts) Job(id uint64) (messages.Job, bool, error) {
+	j, ok, err := f.t.Job(id)
+	if ok && j.UserID != f.t.User.ID {
+		return messages.Job{}, false, err
+	}
+	return j, ok, err
+}
+func (f txFacts) Jobs(limit int) ([]messages.Job, error)  { return f.t.Jobs(limit) }
+func (f txFacts) Ledger(limit int) ([]store.Entry, error) { return f.t.Ledger(limit) }
+func (f txFacts) KeyExists(key string) bool               { return f.t.KeyExists(key) }
+func (f txFacts) InFlight() (int, error)                  { return f.t.InFlight() }
+
+// measure reads an image's dimensions off the actor and hands the update back as photoMeasured.
+// The update stays unconfirmed until then, so a crash in between only means Telegram delivers
+// it again.
+func (s *session) measure(c *actor.Context, m messages.Update, p messages.Photo) {
+	e, self := c.Engine(), c.PID()
+	g, log := s.d.Telegram, s.d.Log
+	maxBytes, timeout := s.d.Config.Limits.MaxPhotoBytes, s.d.Config.Timing.UploadTimeout
+	goSafe(func(reason, stack string) {
+		log.Error("measuring an image panicked", "user_id", s.uid, "panic", reason, "stack", stack)
+		e.Send(self, photoMeasured{update: m, measured: conversation.Measured{Err: photo.ErrUnreadable}})
+	}, func() {
+		w, h, err := photo.Measure(g, p.FileID, maxBytes, timeout)
+		if err != nil {
+			log.Info("an image sent as a file was refused", "user_id", s.uid, "mime", p.Mime, "err", err)
+		}
+		e.Send(self, photoMeasured{update: m, measured: conversation.Measured{Width: w, Height: h, Err: err}})
+	})
+}
+
+// post sends a reply to the seller, in order with everything else sent to their chat (a private
+// chat, whose id is the seller's).
+func (s *session) post(r conversation.Reply) {
+	log, g, chatID := s.d.Log, s.d.Telegram, s.uid
 	g.Post(chatID, func(ctx context.Context) {
 		var err error
-		if r.invoice != nil {
-			_, err = g.SendInvoice(ctx, chatID, *r.invoice)
+		if r.Invoice != nil {
+			_, err = g.SendInvoice(ctx, chatID, *r.Invoice)
 		} else {
-			_, err = g.Send(ctx, chatID, r.text, r.kb)
+			_, err = g.Send(ctx, chatID, r.Text, r.Keyboard)
 		}
 		if err != nil {
 			log.Warn("reply failed", "chat_id", chatID, "err", err)
@@ -416,15 +422,115 @@ func (s *session) answer(callbackID string) {
 	}()
 }
 
+// langOf is the language to answer an update in when the seller's record could not be read.
+func (s *session) langOf(u *models.Update) string {
+	if s.lang != "" {
+		return s.lang
+	}
+	if _, from := updateChat(u); from != nil {
+		return texts.Lang(from.LanguageCode)
+	}
+	return texts.RU
+}
+
 func updateChat(u *models.Update) (int64, *models.User) {
 	switch {
 	case u.Message != nil && u.Message.From != nil:
 		return u.Message.Chat.ID, u.Message.From
 	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			return m.Chat.ID, &u.CallbackQuery.From
-		}
 		return u.CallbackQuery.From.ID, &u.CallbackQuery.From
 	}
 	return 0, nil
+}
+
+// blocked records that the seller blocked the bot.
+func (s *session) blocked() {
+	_, err := s.d.Store.WithUser(s.uid, func(t *store.UserTx) error {
+		if !t.Exists() {
+			return store.ErrNoUser
+		}
+		t.User.Blocked = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNoUser) {
+		s.d.Log.Error("marking a seller blocked failed", "user_id", s.uid, "err", err)
+	}
+}
+
+// settle captures or releases the hold of a job that reported how it ended, in one transaction,
+// then answers the job (JobSettled) so it tells the seller, and answers the operators whose
+// cancel was waiting for it.
+func (s *session) settle(c *actor.Context, j messages.Job, job *actor.PID) messages.Job {
+	var stored messages.Job
+	_, err := s.d.Store.WithUser(s.uid, func(t *store.UserTx) error {
+		var err error
+		stored, err = t.Finish(j)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrFinished):
+	case err != nil:
+		s.d.Log.Error("settling a job failed; it is settled at the next start", "job_id", j.ID, "user_id", s.uid, "err", err)
+		if job != nil {
+			c.Send(job, messages.Stop{})
+		}
+		return j
+	default:
+		s.finished(stored)
+	}
+	if job != nil {
+		c.Send(job, messages.JobSettled{Job: stored})
+	}
+	s.answerCancels(j.ID, &stored)
+	return stored
+}
+
+// finished tells the operator (log, counters) how a job ended.
+func (s *session) finished(j messages.Job) {
+	log := s.d.Log.With("job_id", j.ID, "user_id", j.UserID)
+	s.d.Metrics.Inc("jobs_finished_total", "kind", j.Kind, "outcome", string(j.Outcome))
+	f := j.Failure
+	if j.Outcome != messages.OutcomeFailed || f == nil {
+		log.Info("job delivered", "kind", j.Kind, "message_id", j.MessageID)
+		return
+	}
+	s.d.Metrics.Inc("job_failures_total", "class", string(f.Class), "reason", string(f.Reason))
+	args := []any{"class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail, "task_id", j.TaskID}
+	switch {
+	case f.Reason == messages.ReasonCancelled:
+		log.Info("job cancelled by an operator", args...)
+	case f.Class == messages.Operator, f.Class == messages.Internal:
+		log.Error("job failed", args...)
+	case f.Class == messages.User:
+		log.Info("job failed", args...)
+	default:
+		log.Warn("job failed", args...)
+	}
+}
+
+// jobCrashed handles a panic in a job actor itself: the job fails as internal, its hold is
+// released, and the seller gets an apology. Everyone else's jobs carry on.
+func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
+	for id, pid := range s.jobs {
+		if pid.ID != m.ID {
+			continue
+		}
+		s.d.Log.Error("job actor panicked", "job_id", id, "user_id", s.uid, "panic", m.Reason, "stack", m.Stack)
+		c.Send(pid, messages.Stop{})
+		j, ok, err := s.d.Store.Job(id)
+		if err != nil || !ok || j.Terminal() {
+			return
+		}
+		f := internalFailure("job panic: " + m.Reason)
+		j.Failure = &f
+		j = s.settle(c, j, nil)
+		if !j.Terminal() {
+			return
+		}
+		s.post(conversation.Reply{Text: texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), Keyboard: keyboard.Failure(j)})
+		if err := s.d.Store.MarkNotified(j); err != nil {
+			s.d.Log.Error("recording that the seller was told failed", "job_id", id, "err", err)
+		}
+		return
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -16,7 +17,9 @@ import (
 
 	"neurocards/actors"
 	"neurocards/admin"
+	"neurocards/clock"
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/kie"
 	"neurocards/messages"
 	"neurocards/metrics"
@@ -29,6 +32,7 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Hooks  actors.Hooks
+	Clock  clock.Clock // nil: the wall clock
 }
 
 // App is a wired bot, ready to Run.
@@ -42,6 +46,10 @@ type App struct {
 	Admin    *admin.Server
 
 	deps *actors.Deps
+
+	mu     sync.Mutex
+	engine *actor.Engine
+	router *actor.PID // while Run serves
 }
 
 // New opens the data directory and builds the clients. It makes no network call, and fails at
@@ -68,18 +76,6 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		BreakerFailures: cfg.Limits.BreakerFailures,
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,
-		OnBlocked: func(chatID int64) {
-			// Private chats: the chat id is the seller's id.
-			if _, err := st.WithUser(chatID, func(t *store.UserTx) error {
-				if !t.Exists() {
-					return store.ErrNoUser
-				}
-				t.User.Blocked = true
-				return nil
-			}); err != nil && !errors.Is(err, store.ErrNoUser) {
-				log.Error("marking a seller blocked failed", "user_id", chatID, "err", err)
-			}
-		},
 	})
 	if err != nil {
 		return fail(err)
@@ -94,7 +90,11 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		Logger:          log,
 	})
 	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log}
-	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks}
+	clk := opt.Clock
+	if clk == nil {
+		clk = clock.Real
+	}
+	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
 	}
@@ -123,6 +123,11 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	treeStopped := make(chan struct{})
 	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts()...)
+	a.mu.Lock()
+	a.engine, a.router = engine, router
+	a.mu.Unlock()
+	// Private chats only: a chat that answers 403 is its seller's, and their session records it.
+	a.Telegram.OnBlocked(func(chatID int64) { engine.Send(router, messages.SellerBlocked{UserID: chatID}) })
 	commands := make(chan struct{})
 	go func() { defer close(commands); a.registerCommands(ctx) }()
 	poller := &telegram.Poller{
@@ -138,6 +143,9 @@ func (a *App) Run(ctx context.Context) error {
 	err = poller.Run(ctx)
 	<-commands
 	a.Log.Info("stopping: no more updates; letting jobs persist")
+	a.mu.Lock()
+	a.router = nil
+	a.mu.Unlock()
 	grace, cancel := context.WithTimeout(context.Background(), a.Config.Timing.ShutdownGrace)
 	defer cancel()
 	engine.Send(router, messages.Stop{})
@@ -162,7 +170,7 @@ func (a *App) registerCommands(ctx context.Context) {
 			lng = texts.RU
 		}
 		cctx, cancel := context.WithTimeout(ctx, a.Config.Timing.TelegramCall)
-		err := a.Telegram.SetCommands(cctx, lang, actors.Commands(lng))
+		err := a.Telegram.SetCommands(cctx, lang, keyboard.Commands(lng))
 		cancel()
 		if err != nil {
 			a.Log.Warn("registering the bot's commands failed", "lang", lang, "err", err)
@@ -206,6 +214,27 @@ func chatOf(u *models.Update) int64 {
 		return u.CallbackQuery.From.ID
 	}
 	return 0
+}
+
+// ErrNotServing means the bot is not running (not started yet, or stopping): an operator's
+// action cannot reach the seller's session.
+var ErrNotServing = errors.New("the bot is not serving")
+
+// Operate carries out an operator's action on a seller — from the dashboard — through the
+// router to the seller's session, the same path as the Telegram operator commands, and waits
+// for its answer until ctx ends.
+func (a *App) Operate(ctx context.Context, cmd messages.OperatorCommand) (messages.OperatorResult, error) {
+	a.mu.Lock()
+	engine, router := a.engine, a.router
+	a.mu.Unlock()
+	if router == nil {
+		return messages.OperatorResult{}, ErrNotServing
+	}
+	wait := time.Minute
+	if d, ok := ctx.Deadline(); ok {
+		wait = time.Until(d)
+	}
+	return actors.Ask(engine, router, cmd, wait), nil
 }
 
 // OutputsDir is where results wait on disk between download and delivery.

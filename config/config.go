@@ -69,6 +69,8 @@ type Limits struct {
 	MaxResultBytes   int64         // results larger than this are not downloaded (Telegram's cloud limit is 50 MB)
 	MaxPhotoBytes    int64
 	MinPhotoSide     int
+	MaxPhotoSide     int   // a longer side is refused: an image header is not trusted beyond this
+	MaxPhotoPixels   int64 // width × height
 	MaxProductText   int
 	JobsPerSeller    int // jobs in flight per seller
 	UpdatesPerMinute int // updates accepted per seller per minute
@@ -114,6 +116,8 @@ func Defaults() Config {
 			MaxResultBytes:   50 << 20,
 			MaxPhotoBytes:    10 << 20,
 			MinPhotoSide:     300,
+			MaxPhotoSide:     8000,
+			MaxPhotoPixels:   40_000_000,
 			MaxProductText:   1000,
 			JobsPerSeller:    2,
 			UpdatesPerMinute: 30,

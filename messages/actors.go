@@ -31,9 +31,6 @@ type ChildStopped struct{ ID string }
 // has handled, so the router retires it only if it sent nothing since.
 type SessionIdle struct{ Handled int }
 
-// StatusPosted tells a job the message id of its status message once Telegram has it.
-type StatusPosted struct{ MessageID int }
-
 // Step names a job's child: generation (KIE) or delivery (Telegram).
 type Step string
 
@@ -104,3 +101,7 @@ func (Delivered) jobEvent()      {}
 func (StepFailed) jobEvent()     {}
 func (RetryDue) jobEvent()       {}
 func (DeadlinePassed) jobEvent() {}
+
+// SellerBlocked tells a seller's session that Telegram answered 403 for their chat: they blocked
+// the bot. The session records it; nothing more is sent until they write again.
+type SellerBlocked struct{ UserID int64 }

@@ -66,6 +66,9 @@ type Job struct {
 	DelayNotified   bool `json:"delay_notified,omitempty"` // the seller was told KIE is down, once
 	Parked          bool `json:"parked,omitempty"`         // waiting in queued for the KIE breaker to close
 
+	// Outcome is set only by the seller's session, in the transaction that captures or releases
+	// the hold. Failure is set by the job when it decides to fail — persisted before it reports
+	// JobEnded, so a restart reports the same — and kept once the job is terminal.
 	Outcome Outcome  `json:"outcome,omitempty"`
 	Failure *Failure `json:"failure,omitempty"`
 

@@ -13,6 +13,10 @@ const (
 	// OpCancel stops job JobID if it is still in flight and releases its hold; it refuses a job
 	// that already ended.
 	OpCancel OperatorOp = "cancel"
+	// OpChargeBack takes back the credits of the payment Charge before its Stars are refunded
+	// (Key names the try); OpUndoChargeBack gives them back when Telegram refused the refund.
+	OpChargeBack     OperatorOp = "chargeback"
+	OpUndoChargeBack OperatorOp = "undo_chargeback"
 )
 
 // OperatorCommand is an operator's action on a seller, from Telegram (/grant, /refund) or the
@@ -25,6 +29,7 @@ type OperatorCommand struct {
 	Seller int64
 	JobID  uint64
 	Amount int64
+	Charge string // a Telegram payment charge id, for charge-backs
 	Reason string
 	// Key makes the action idempotent: the same key twice does it once (OperatorDuplicate).
 	Key   string
@@ -39,6 +44,7 @@ const (
 	OperatorDuplicate       OperatorStatus = "duplicate"        // the same Key was used before: nothing changed
 	OperatorNoSeller        OperatorStatus = "no_seller"        // nobody with that id ever wrote to the bot
 	OperatorNoJob           OperatorStatus = "no_job"           // no such job (or not this seller's)
+	OperatorNoPurchase      OperatorStatus = "no_purchase"      // no payment with that charge id
 	OperatorInsufficient    OperatorStatus = "insufficient"     // would take available credits below zero
 	OperatorOutOfRange      OperatorStatus = "out_of_range"     // the amount or the resulting balance is beyond the bounds
 	OperatorAlreadyReleased OperatorStatus = "already_released" // a failed job: its credits went back when it failed
@@ -52,6 +58,7 @@ type OperatorResult struct {
 	Balance   int64  // the seller's balance after
 	Held      int64  // credits held by their jobs in flight after
 	Row       uint64 // the ledger row written, if any
+	Amount    int64  // the row's change to the balance
 	Released  bool   // a refund cancelled a job in flight (rather than adjusting a delivered one)
 	Job       *Job   // the job a refund or cancel acted on, as it is now
 	Detail    string

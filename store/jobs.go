@@ -49,7 +49,7 @@ func liveJob(b *bolt.Bucket, id uint64) (messages.Job, error) {
 // acting on a stale copy learns that the job ended elsewhere.
 func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 	if j.Terminal() {
-		return j, fmt.Errorf("store: job %d: use FinishJob to end a job", j.ID)
+		return j, fmt.Errorf("store: job %d: only its seller's session ends a job (UserTx.Finish)", j.ID)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
@@ -66,74 +66,50 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 	return j, err
 }
 
-// FinishJob ends a job with j.Outcome: done captures the hold, failed releases it, in the same
-// transaction that stores the terminal job. A job that already ended is returned unchanged with
-// ErrFinished, so each hold is captured or released exactly once.
-func (s *Store) FinishJob(j messages.Job) (messages.Job, error) {
-	if !j.Terminal() {
-		return j, fmt.Errorf("store: job %d: FinishJob needs an outcome", j.ID)
+// Finish ends one of this seller's jobs as its job actor decided: a job delivered (stage
+// delivered) is done and its hold captured; a job with a failure is failed and its hold released
+// — in this transaction, with the terminal record, the active index and the notice still owed to
+// the seller. A job that already ended is returned as stored with ErrFinished, so each hold is
+// captured or released exactly once.
+func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
+	jobs := t.tx.Bucket(bucketJobs)
+	cur, err := liveJob(jobs, j.ID)
+	if err != nil {
+		return cur, err
 	}
-	return s.finish(j.ID, func(messages.Job) messages.Job { return j })
-}
-
-// FailJob fails a job in flight with f as it is stored now, releasing its hold: for an operator's
-// refund or a job whose actor crashed. A live actor learns at its next save that the job ended.
-func (s *Store) FailJob(id uint64, f messages.Failure) (messages.Job, error) {
-	return s.finish(id, func(cur messages.Job) messages.Job {
-		cur.Outcome, cur.Failure, cur.Parked = messages.OutcomeFailed, &f, false
-		return cur
-	})
-}
-
-// finish ends job id with what end makes of the stored job, in one transaction: the terminal job,
-// the capture or release, the active index, and the notice still owed to the seller.
-func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (messages.Job, error) {
-	var j messages.Job
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		jobs, users := tx.Bucket(bucketJobs), tx.Bucket(bucketUsers)
-		cur, err := liveJob(jobs, id)
-		if errors.Is(err, ErrFinished) {
-			j = cur
-		}
-		if err != nil {
-			return err
-		}
-		j = end(cur)
-		u, ok, err := get[User](users, i64key(cur.UserID))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("store: job %d: user %d missing", id, cur.UserID)
-		}
-		e := Entry{JobID: id, Key: finishKey(id), Held: -cur.Price}
-		switch j.Outcome {
-		case messages.OutcomeDone:
-			e.Type, e.Amount = EntryCapture, -cur.Price
-		case messages.OutcomeFailed:
-			e.Type = EntryRelease
-		default:
-			return fmt.Errorf("store: job %d: unknown outcome %q", id, j.Outcome)
-		}
-		if _, err := s.post(tx, &u, e); err != nil {
-			return fmt.Errorf("store: job %d: %s: %w", id, e.Type, err)
-		}
-		now := s.now().UTC()
-		j.ID, j.Price, j.UserID = id, cur.Price, cur.UserID
-		j.UpdatedAt, j.FinishedAt = now, now
-		if err := put(jobs, u64key(id), j); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketActive).Delete(userJobKey(cur.UserID, id)); err != nil {
-			return err
-		}
-		// The seller is told after this commits; until MarkNotified a restart tells them again.
-		if err := tx.Bucket(bucketNotices).Put(userJobKey(cur.UserID, id), nil); err != nil {
-			return err
-		}
-		return put(users, i64key(u.ID), u)
-	})
-	return j, err
+	if cur.UserID != t.User.ID {
+		return cur, fmt.Errorf("store: job %d is not user %d's", j.ID, t.User.ID)
+	}
+	e := Entry{JobID: j.ID, Key: finishKey(j.ID), Held: -cur.Price}
+	switch {
+	case j.Stage == messages.StageDelivered && j.Failure == nil:
+		j.Outcome, e.Type, e.Amount = messages.OutcomeDone, EntryCapture, -cur.Price
+	case j.Failure != nil:
+		j.Outcome, e.Type = messages.OutcomeFailed, EntryRelease
+	default:
+		return cur, fmt.Errorf("store: job %d has no outcome to finish with", j.ID)
+	}
+	if _, err := t.s.post(t.tx, &t.User, e); err != nil {
+		return cur, fmt.Errorf("store: job %d: %s: %w", j.ID, e.Type, err)
+	}
+	now := t.s.now().UTC()
+	j.Price, j.UserID, j.Parked = cur.Price, cur.UserID, false
+	j.UpdatedAt, j.FinishedAt = now, now
+	if j.StatusMessageID == 0 {
+		j.StatusMessageID = cur.StatusMessageID
+	}
+	if err := put(jobs, u64key(j.ID), j); err != nil {
+		return cur, err
+	}
+	key := userJobKey(cur.UserID, j.ID)
+	if err := t.tx.Bucket(bucketActive).Delete(key); err != nil {
+		return cur, err
+	}
+	// The seller is told after this commits; until MarkNotified a restart tells them again.
+	if err := t.tx.Bucket(bucketNotices).Put(key, nil); err != nil {
+		return cur, err
+	}
+	return j, nil
 }
 
 // SetStatusMessage records the id of a job's status message, ended or not, so a restart can

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -58,84 +57,65 @@ func entryByKey(tx *bolt.Tx, key string) (Entry, bool, error) {
 type ChargeBack struct {
 	Purchase Entry // the purchase row of the payment
 	Adjust   Entry // the row that took the credits back
-	User     User  // the buyer after the change
 	Resumed  bool  // this try had already taken them (a re-delivered command): nothing new was taken
 }
 
-// ChargeBack takes back all the credits of a payment, in one adjust row, before its Stars are
-// refunded — so the buyer cannot spend them meanwhile. It refuses with ErrInsufficient when the
-// buyer no longer has them available, and with ErrDuplicate when another try's charge-back of
+// PurchaseOf returns the purchase row of a payment, or ErrNoPurchase: the buyer's id tells whose
+// session takes the credits back.
+func (s *Store) PurchaseOf(chargeID string) (Entry, error) {
+	e, ok, err := s.EntryByKey(PurchaseKey(chargeID))
+	if err == nil && (!ok || e.Type != EntryPurchase) {
+		err = ErrNoPurchase
+	}
+	return e, err
+}
+
+// ChargeBack takes back all the credits of this seller's payment, in one adjust row, before its
+// Stars are refunded — so they cannot be spent meanwhile. It refuses with ErrInsufficient when the
+// seller no longer has them available, and with ErrDuplicate when another try's charge-back of
 // this payment stands. attempt names the try (the operator's command): the same try again finds
 // its own charge-back and returns it, and a try whose Stars refund failed is undone by
 // UndoChargeBack so a later one can be made.
-func (s *Store) ChargeBack(chargeID, attempt string, by int64) (ChargeBack, error) {
+func (t *UserTx) ChargeBack(chargeID, attempt string, by int64) (ChargeBack, error) {
 	var cb ChargeBack
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		p, ok, err := entryByKey(tx, PurchaseKey(chargeID))
-		if err != nil {
-			return err
-		}
-		if !ok || p.Type != EntryPurchase {
-			return ErrNoPurchase
-		}
-		cb.Purchase = p
-		standing, err := standingChargeBack(tx, chargeID)
-		if err != nil {
-			return err
-		}
-		users := tx.Bucket(bucketUsers)
-		u, ok, err := get[User](users, i64key(p.UserID))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("store: purchase %s: user %d missing", chargeID, p.UserID)
-		}
-		switch standing {
-		case "":
-		case chargeBackKey(chargeID, attempt):
-			e, _, err := entryByKey(tx, standing)
-			cb.Adjust, cb.User, cb.Resumed = e, u, true
-			return err
-		default:
-			return ErrDuplicate
-		}
-		if u.Available() < p.Amount {
-			return ErrInsufficient
-		}
-		e, err := s.post(tx, &u, Entry{Type: EntryAdjust, Amount: -p.Amount, Key: chargeBackKey(chargeID, attempt), Note: "stars refund", By: by})
-		if err != nil {
-			return err
-		}
-		cb.Adjust, cb.User = e, u
-		return put(users, i64key(u.ID), u)
-	})
+	p, ok, err := entryByKey(t.tx, PurchaseKey(chargeID))
+	if err != nil {
+		return cb, err
+	}
+	if !ok || p.Type != EntryPurchase || p.UserID != t.User.ID {
+		return cb, ErrNoPurchase
+	}
+	cb.Purchase = p
+	standing, err := standingChargeBack(t.tx, chargeID)
+	if err != nil {
+		return cb, err
+	}
+	switch standing {
+	case "":
+	case chargeBackKey(chargeID, attempt):
+		e, _, err := entryByKey(t.tx, standing)
+		cb.Adjust, cb.Resumed = e, true
+		return cb, err
+	default:
+		return cb, ErrDuplicate
+	}
+	if t.User.Available() < p.Amount {
+		return cb, ErrInsufficient
+	}
+	cb.Adjust, err = t.s.post(t.tx, &t.User, Entry{Type: EntryAdjust, Amount: -p.Amount, Key: chargeBackKey(chargeID, attempt), Note: "stars refund", By: by})
 	return cb, err
 }
 
 // UndoChargeBack gives back the credits a try took when its Stars refund failed.
-func (s *Store) UndoChargeBack(chargeID, attempt string, by int64) (User, error) {
-	var u User
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		take, ok, err := entryByKey(tx, chargeBackKey(chargeID, attempt))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrNoPurchase
-		}
-		users := tx.Bucket(bucketUsers)
-		cur, ok, err := get[User](users, i64key(take.UserID))
-		if err != nil || !ok {
-			return fmt.Errorf("store: charge-back %s: user %d: %v", chargeID, take.UserID, err)
-		}
-		if _, err := s.post(tx, &cur, Entry{Type: EntryAdjust, Amount: -take.Amount, Key: chargeBackKey(chargeID, attempt) + undoSuffix, Note: "stars refund failed; credits back", By: by}); err != nil {
-			return err
-		}
-		u = cur
-		return put(users, i64key(u.ID), u)
-	})
-	return u, err
+func (t *UserTx) UndoChargeBack(chargeID, attempt string, by int64) (Entry, error) {
+	take, ok, err := entryByKey(t.tx, chargeBackKey(chargeID, attempt))
+	if err != nil {
+		return Entry{}, err
+	}
+	if !ok || take.UserID != t.User.ID {
+		return Entry{}, ErrNoPurchase
+	}
+	return t.s.post(t.tx, &t.User, Entry{Type: EntryAdjust, Amount: -take.Amount, Key: chargeBackKey(chargeID, attempt) + undoSuffix, Note: "stars refund failed; credits back", By: by})
 }
 
 const undoSuffix = ":undo"

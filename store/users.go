@@ -35,20 +35,22 @@ type Draft struct {
 
 // User is a seller's account. Balance and Held are caches of the ledger, kept in step by post.
 type User struct {
-	ID         int64     `json:"id"`
-	FirstName  string    `json:"first_name,omitempty"`
-	Lang       string    `json:"lang"`
-	LangChosen bool      `json:"lang_chosen,omitempty"` // set by /lang; Telegram's language no longer overrides it
-	Balance    int64     `json:"balance"`
-	Held       int64     `json:"held"`
-	Blocked    bool      `json:"blocked,omitempty"`
-	Draft      Draft     `json:"draft"`
-	DraftSeq   uint64    `json:"draft_seq"`
-	LastJobID  uint64    `json:"last_job_id,omitempty"`
-	Repeated   []int     `json:"repeated,omitempty"` // messages whose "again"/"redo" button was used, the last RepeatedKept
-	LastUpdate int64     `json:"last_update"`        // the highest update_id whose effect is persisted
-	CreatedAt  time.Time `json:"created_at"`
-	SeenAt     time.Time `json:"seen_at"`
+	ID         int64  `json:"id"`
+	FirstName  string `json:"first_name,omitempty"`
+	Lang       string `json:"lang"`
+	LangChosen bool   `json:"lang_chosen,omitempty"` // set by /lang; Telegram's language no longer overrides it
+	Balance    int64  `json:"balance"`
+	Held       int64  `json:"held"`
+	Blocked    bool   `json:"blocked,omitempty"`
+	Draft      Draft  `json:"draft"`
+	DraftSeq   uint64 `json:"draft_seq"`
+	LastJobID  uint64 `json:"last_job_id,omitempty"`
+	Repeated   []int  `json:"repeated,omitempty"` // messages whose "again"/"redo" button was used, the last RepeatedKept
+	// RepeatedJobs are jobs repeated from a button whose message Telegram no longer showed (id 0).
+	RepeatedJobs []uint64  `json:"repeated_jobs,omitempty"`
+	LastUpdate   int64     `json:"last_update"` // the highest update_id whose effect is persisted
+	CreatedAt    time.Time `json:"created_at"`
+	SeenAt       time.Time `json:"seen_at"`
 }
 
 // RepeatedKept is how many used "again"/"redo" buttons a seller's record remembers.

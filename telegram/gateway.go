@@ -35,9 +35,6 @@ type Config struct {
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	Logger          *slog.Logger
-	// OnBlocked is told, once, when a chat answers 403: the seller blocked the bot. Nothing more
-	// is sent to that chat until Unblock (the seller wrote to the bot again).
-	OnBlocked func(chatID int64)
 }
 
 // Button is an inline keyboard button with callback data (≤ 64 bytes) or a URL.
@@ -91,8 +88,9 @@ type Gateway struct {
 	global  *rate.Limiter
 	breaker *gobreaker.CircuitBreaker[any]
 
-	mu    sync.Mutex
-	chats map[int64]*chat
+	mu        sync.Mutex
+	chats     map[int64]*chat
+	onBlocked func(chatID int64)
 	calls int
 	busy  int           // chats whose queue is being drained
 	idle  chan struct{} // closed when busy drops to 0; nil when nobody waits
@@ -429,12 +427,23 @@ func (g *Gateway) block(chatID int64) {
 	first := !c.blocked
 	c.blocked = true
 	g.mu.Unlock()
+	g.mu.Lock()
+	onBlocked := g.onBlocked
+	g.mu.Unlock()
 	if first {
 		g.log.Info("seller blocked the bot", "chat_id", chatID)
-		if g.cfg.OnBlocked != nil {
-			g.cfg.OnBlocked(chatID)
+		if onBlocked != nil {
+			onBlocked(chatID)
 		}
 	}
+}
+
+// OnBlocked sets who is told, once, when a chat answers 403: the seller blocked the bot. Nothing
+// more is sent to that chat until Unblock (the seller wrote to the bot again).
+func (g *Gateway) OnBlocked(f func(chatID int64)) {
+	g.mu.Lock()
+	g.onBlocked = f
+	g.mu.Unlock()
 }
 
 // Unblock forgets that a chat blocked the bot: its seller has written to the bot again.

@@ -18,6 +18,7 @@ const (
 	AskPhoto        Key = "ask_photo"        // kind title
 	PhotoNotImage   Key = "photo_not_image"  //
 	PhotoTooSmall   Key = "photo_too_small"  // width, height, min side
+	PhotoTooBig     Key = "photo_too_big"    // width, height, max side
 	PhotoTooLarge   Key = "photo_too_large"  // size in MB, max MB
 	AskText         Key = "ask_text"         // max characters
 	TextTooLong     Key = "text_too_long"    // length, max
@@ -27,6 +28,7 @@ const (
 	NotEnough       Key = "not_enough"       // price (Credits), available (Credits)
 	TooManyJobs     Key = "too_many_jobs"    // jobs in flight
 	Cancelled       Key = "cancelled"        //
+	PrivateOnly     Key = "private_only"     //
 	Stale           Key = "stale"            //
 	AlreadyStarted  Key = "already_started"  //
 	AgainUsed       Key = "again_used"       //
@@ -41,6 +43,7 @@ const (
 	StatusDelayed    Key = "status_delayed"    //
 	StatusDone       Key = "status_done"       //
 	StatusFailed     Key = "status_failed"     //
+	StatusCancelled  Key = "status_cancelled"  //
 	Delayed          Key = "delayed"           //
 	ResultCaption    Key = "result_caption"    // kind title, price (Credits), balance (Credits)
 
@@ -125,6 +128,8 @@ const (
 	AdminGranted         Key = "admin_granted"           // amount (SignedCredits), user id, row, balance, held (Credits)
 	AdminGrantRefused    Key = "admin_grant_refused"     // user id, available, balance, held (Credits)
 	AdminAlreadyDone     Key = "admin_already_done"      //
+	AdminOutOfRange      Key = "admin_out_of_range"      //
+	AdminTooLong         Key = "admin_too_long"          //
 	AdminUserUsage       Key = "admin_user_usage"        //
 	AdminUser            Key = "admin_user"              // id, name, lang, balance, held, blocked, since, seen, jobs
 	AdminYes             Key = "admin_yes"               //
@@ -167,6 +172,7 @@ var catalogue = map[string]map[Key]string{
 
 		AskPhoto:        "%s\n\n📸 Пришлите фото товара: один товар, крупно, при хорошем свете. Можно фотографией или файлом JPG, PNG, WebP.",
 		PhotoNotImage:   "Это не фото товара. Пришлите, пожалуйста, фотографию или файл JPG, PNG или WebP.",
+		PhotoTooBig:     "Фото слишком большое: %d×%d. Сервис генерации принимает не больше %d пикселей по длинной стороне — уменьшите фото и пришлите снова.",
 		PhotoTooSmall:   "Фото слишком маленькое: %d×%d. Нужно не меньше %d пикселей по короткой стороне — пришлите фото покрупнее или файлом без сжатия.",
 		PhotoTooLarge:   "Файл слишком большой: %.1f МБ. Нужно не больше %d МБ — пришлите фото поменьше или сожмите его.",
 		AskText:         "✍️ Напишите название товара и главные особенности: материал, цвет, для кого, чем хорош (до %d символов).\n\nИли нажмите «Пропустить» — сделаю по фото.",
@@ -177,6 +183,7 @@ var catalogue = map[string]map[Key]string{
 		NotEnough:       "Не хватает кредитов: нужно %s, доступно %s. Ничего не списано.",
 		TooManyJobs:     "Заданий в работе: %d — это максимум. Дождитесь результата, и можно будет запустить ещё. Ничего не списано.",
 		Cancelled:       "Отменил. Ничего не списано.",
+		PrivateOnly:     "Эта кнопка работает только в личном чате с ботом.",
 		Stale:           "Эта кнопка устарела. Начните заново из меню.",
 		AlreadyStarted:  "Это задание уже запущено — результат придёт сюда.",
 		AgainUsed:       "По этой кнопке новое задание уже запущено — второе нажатие ничего не списывает. Чтобы сделать ещё одно, нажмите «🔁 Сделать ещё» под новым.",
@@ -191,6 +198,7 @@ var catalogue = map[string]map[Key]string{
 		StatusDelayed:    "⏸ Ждём сервис генерации — кредиты в безопасности",
 		StatusDone:       "✅ Готово!",
 		StatusFailed:     "❌ Не получилось — кредиты вернулись",
+		StatusCancelled:  "❌ Отменено оператором — кредиты вернулись",
 		Delayed:          "⏸ Сервис генерации сейчас не отвечает, поэтому задание ждёт в очереди. Кредиты в безопасности: запущу, как только сервис оживёт, а если не выйдет — верну их.",
 		ResultCaption:    "✅ Готово: %s. Списано %s, баланс: %s.",
 
@@ -274,6 +282,8 @@ var catalogue = map[string]map[Key]string{
 		AdminNoUser:          "Пользователя %d нет: он ещё не писал боту.",
 		AdminGranted:         "Готово: %s пользователю %d (запись #%d). Баланс: %s, в работе: %s.",
 		AdminGrantRefused:    "Не списал: у пользователя %d доступно только %s (баланс %s, в работе %s). Ниже резерва заданий в работе списывать нельзя.",
+		AdminOutOfRange:      "Сумма вне допустимых пределов: не больше 1 000 000 кредитов за раз, и баланс продавца должен остаться в пределах, которые хранит бот. Ничего не изменено.",
+		AdminTooLong:         "Слишком длинная команда: аргументы — не больше 512 байт, причина — не больше 200 символов. Ничего не изменено.",
 		AdminAlreadyDone:     "Эта команда уже выполнена.",
 		AdminUserUsage:       "Формат: /user <user_id>",
 		AdminUser:            "👤 %d, %s (%s)\nБаланс: %s, в работе: %s\nЗаблокировал бота: %s\nС нами с %s, последний раз: %s\n\nПоследние задания:\n%s",
@@ -315,6 +325,7 @@ var catalogue = map[string]map[Key]string{
 
 		AskPhoto:        "%s\n\n📸 Send a photo of the product: one item, close up, in good light. As a photo or as a JPG, PNG or WebP file.",
 		PhotoNotImage:   "That is not a product photo. Please send a photo, or a JPG, PNG or WebP file.",
+		PhotoTooBig:     "The photo is too big: %d×%d. The generation service takes at most %d pixels on the long side — scale it down and send it again.",
 		PhotoTooSmall:   "The photo is too small: %d×%d. It needs at least %d pixels on the short side — send a bigger one, or send it as a file to avoid compression.",
 		PhotoTooLarge:   "The file is too large: %.1f MB. The limit is %d MB — send a smaller photo.",
 		AskText:         "✍️ Write the product's name and key features: material, colour, who it is for, what makes it good (up to %d characters).\n\nOr tap Skip and I will work from the photo.",
@@ -325,6 +336,7 @@ var catalogue = map[string]map[Key]string{
 		NotEnough:       "Not enough credits: %s needed, %s available. Nothing was charged.",
 		TooManyJobs:     "Jobs in progress: %d — that is the limit. Wait for a result, then you can start another. Nothing was charged.",
 		Cancelled:       "Cancelled. Nothing was charged.",
+		PrivateOnly:     "This button works only in a private chat with the bot.",
 		Stale:           "This button is out of date. Please start again from the menu.",
 		AlreadyStarted:  "This job has already started — the result will arrive here.",
 		AgainUsed:       "This button has already started a new job — a second tap charges nothing. To make one more, tap «🔁 Make another» under the new one.",
@@ -339,6 +351,7 @@ var catalogue = map[string]map[Key]string{
 		StatusDelayed:    "⏸ Waiting for the generation service — your credits are safe",
 		StatusDone:       "✅ Done!",
 		StatusFailed:     "❌ It did not work — credits returned",
+		StatusCancelled:  "❌ Cancelled by an operator — credits returned",
 		Delayed:          "⏸ The generation service is not responding right now, so your job is waiting in the queue. Your credits are safe: I will start as soon as the service is back, and return them if it does not come back in time.",
 		ResultCaption:    "✅ Ready: %s. Charged %s, balance: %s.",
 
@@ -422,6 +435,8 @@ var catalogue = map[string]map[Key]string{
 		AdminNoUser:          "There is no user %d: they have not written to the bot.",
 		AdminGranted:         "Done: %s to user %d (row #%d). Balance: %s, in progress: %s.",
 		AdminGrantRefused:    "Not taken: user %d has only %s available (balance %s, in progress %s). Credits held by jobs in flight cannot be taken.",
+		AdminOutOfRange:      "The amount is out of bounds: at most 1,000,000 credits at a time, and the seller's balance must stay within what the bot keeps. Nothing changed.",
+		AdminTooLong:         "The command is too long: arguments up to 512 bytes, a reason up to 200 characters. Nothing changed.",
 		AdminAlreadyDone:     "That command was already carried out.",
 		AdminUserUsage:       "Usage: /user <user_id>",
 		AdminUser:            "👤 %d, %s (%s)\nBalance: %s, in progress: %s\nBlocked the bot: %s\nWith us since %s, last seen: %s\n\nRecent jobs:\n%s",

@@ -1,7 +1,6 @@
-package actors
+package conversation
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/store"
 	"neurocards/telegram"
@@ -16,8 +16,8 @@ import (
 )
 
 func (tn *turn) onCommand(text string) error {
-	cmd, arg := splitCommand(text)
-	u := &tn.t.User
+	cmd, arg := SplitCommand(text)
+	u := &tn.u
 	switch cmd {
 	case "start":
 		u.Draft = store.Draft{}
@@ -25,8 +25,8 @@ func (tn *turn) onCommand(text string) error {
 		if name == "" {
 			name = "👤"
 		}
-		if !tn.t.Exists() {
-			tn.menu(texts.GreetingNew, name, texts.Credits(tn.lang, tn.s.d.Config.StartCredits), texts.Credits(tn.lang, u.Balance))
+		if tn.new {
+			tn.menu(texts.GreetingNew, name, texts.Credits(tn.lang, tn.cfg.StartCredits), texts.Credits(tn.lang, u.Balance))
 		} else {
 			tn.menu(texts.Greeting, name, texts.Credits(tn.lang, u.Available()))
 		}
@@ -40,14 +40,12 @@ func (tn *turn) onCommand(text string) error {
 		tn.buy()
 	case "lang":
 		switch l := strings.ToLower(arg); {
-		case l == "":
-			tn.say(texts.LangPrompt, langKeyboard())
 		case strings.HasPrefix(l, "ru") || strings.HasPrefix(l, "рус"):
 			tn.setLang(texts.RU)
 		case strings.HasPrefix(l, "en") || strings.HasPrefix(l, "англ"):
 			tn.setLang(texts.EN)
 		default:
-			tn.say(texts.LangPrompt, langKeyboard())
+			tn.say(texts.LangPrompt, keyboard.Languages())
 		}
 	case "help":
 		tn.help()
@@ -57,24 +55,24 @@ func (tn *turn) onCommand(text string) error {
 	return nil
 }
 
-// splitCommand splits "/cmd@bot arg text" into "cmd" and "arg text".
-func splitCommand(text string) (string, string) {
-	cmd, arg, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
+// SplitCommand splits "/cmd@bot arg text" into "cmd" and "arg text".
+func SplitCommand(text string) (string, string) {
+	cmd, arg, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(text), "/"), " ")
 	cmd, _, _ = strings.Cut(strings.ToLower(cmd), "@")
 	return cmd, strings.TrimSpace(arg)
 }
 
 func (tn *turn) setLang(lang string) {
-	u := &tn.t.User
+	u := &tn.u
 	u.Lang, u.LangChosen, tn.lang = lang, true, lang
 	tn.menu(texts.LangSet)
 }
 
 // balance shows the balance, what jobs in flight hold, and the last ten ledger rows in words.
 func (tn *turn) balance() error {
-	u := tn.t.User
+	u := tn.u
 	text := texts.T(tn.lang, texts.Balance, texts.Credits(tn.lang, u.Balance), texts.Credits(tn.lang, u.Held), texts.Credits(tn.lang, u.Available()))
-	rows, err := tn.t.Ledger(10)
+	rows, err := tn.facts.Ledger(10)
 	if err != nil {
 		return err
 	}
@@ -83,7 +81,7 @@ func (tn *turn) balance() error {
 	} else {
 		lines := make([]string, 0, len(rows))
 		for _, e := range rows {
-			line, err := tn.ledgerRow(e)
+			line, err := LedgerLine(tn.cfg, tn.lang, e, tn.facts.Job)
 			if err != nil {
 				return err
 			}
@@ -91,30 +89,25 @@ func (tn *turn) balance() error {
 		}
 		text += texts.T(tn.lang, texts.BalanceRows, strings.Join(lines, "\n"))
 	}
-	tn.replies = append(tn.replies, reply{text: text, kb: balanceKeyboard(tn.lang)})
+	tn.res.Replies = append(tn.res.Replies, Reply{Text: text, Keyboard: keyboard.BalanceMenu(tn.lang)})
 	return nil
 }
 
-// ledgerRow says what one ledger row did, in plain words, with its date.
-func (tn *turn) ledgerRow(e store.Entry) (string, error) {
-	lang := tn.lang
-	job := func() (string, error) {
-		j, ok, err := tn.t.Job(e.JobID)
-		if err != nil || !ok {
-			return texts.T(lang, texts.JobRef, "", e.JobID), err
-		}
-		return texts.T(lang, texts.JobRef, tn.kindTitle(j.Kind), j.ID), nil
-	}
-	var (
-		line string
-		err  error
-		ref  string
-	)
+// LedgerLine says what one ledger row did, in plain words, with its date. job looks up the job a
+// row names.
+func LedgerLine(cfg config.Config, lang string, e store.Entry, job func(uint64) (messages.Job, bool, error)) (string, error) {
+	var ref string
 	if e.JobID != 0 {
-		if ref, err = job(); err != nil {
+		j, ok, err := job(e.JobID)
+		if err != nil {
 			return "", err
 		}
+		ref = texts.T(lang, texts.JobRef, "", e.JobID)
+		if ok {
+			ref = texts.T(lang, texts.JobRef, KindTitle(cfg, lang, j.Kind), j.ID)
+		}
 	}
+	var line string
 	switch e.Type {
 	case store.EntryGrant:
 		line = texts.T(lang, texts.RowGrant, e.Amount)
@@ -141,16 +134,17 @@ func (tn *turn) ledgerRow(e store.Entry) (string, error) {
 	return texts.T(lang, texts.RowDated, line, texts.Date(lang, e.At)), nil
 }
 
-func (tn *turn) kindTitle(id string) string {
-	if k, ok := tn.s.d.Config.Kind(id); ok {
-		return k.TitleIn(tn.lang)
+// KindTitle is a kind's title in lang, or its id when the kind is no longer configured.
+func KindTitle(cfg config.Config, lang, id string) string {
+	if k, ok := cfg.Kind(id); ok {
+		return k.TitleIn(lang)
 	}
 	return id
 }
 
 // history shows the last ten jobs — kind, state, cost — with a button to run each again.
 func (tn *turn) history() error {
-	jobs, err := tn.t.Jobs(10)
+	jobs, err := tn.facts.Jobs(10)
 	if err != nil {
 		return err
 	}
@@ -160,19 +154,15 @@ func (tn *turn) history() error {
 	}
 	lines := make([]string, 0, len(jobs))
 	for _, j := range jobs {
-		lines = append(lines, jobLine(tn.s.d.Config, tn.lang, j, tn.t.KeyExists(store.RefundJobKey(j.ID))))
+		lines = append(lines, JobLine(tn.cfg, tn.lang, j, tn.facts.KeyExists(store.RefundJobKey(j.ID))))
 	}
-	tn.say(texts.HistoryTitle, historyKeyboard(tn.lang, jobs), strings.Join(lines, "\n\n"))
+	tn.say(texts.HistoryTitle, keyboard.HistoryMenu(tn.lang, jobs), strings.Join(lines, "\n\n"))
 	return nil
 }
 
-// jobLine is one job in a history: number, kind, date, state and what it cost. refunded says an
+// JobLine is one job in a history: number, kind, date, state and what it cost. refunded says an
 // operator gave a delivered job's price back.
-func jobLine(cfg config.Config, lang string, j messages.Job, refunded bool) string {
-	title := j.Kind
-	if k, ok := cfg.Kind(j.Kind); ok {
-		title = k.TitleIn(lang)
-	}
+func JobLine(cfg config.Config, lang string, j messages.Job, refunded bool) string {
 	price := texts.Credits(lang, j.Price)
 	var state, cost string
 	switch {
@@ -189,67 +179,81 @@ func jobLine(cfg config.Config, lang string, j messages.Job, refunded bool) stri
 	default:
 		state, cost = texts.T(lang, texts.StateInProgress), texts.T(lang, texts.CostHeld, price)
 	}
-	return texts.T(lang, texts.HistoryLine, j.ID, title, texts.Date(lang, j.CreatedAt), state, cost)
+	return texts.T(lang, texts.HistoryLine, j.ID, KindTitle(cfg, lang, j.Kind), texts.Date(lang, j.CreatedAt), state, cost)
 }
 
 func (tn *turn) help() {
-	cfg := tn.s.d.Config
 	var prices, packs []string
-	for _, k := range cfg.Kinds {
+	for _, k := range tn.cfg.Kinds {
 		prices = append(prices, "• "+texts.T(tn.lang, texts.KindButton, k.TitleIn(tn.lang), texts.Credits(tn.lang, k.Price)))
 	}
-	for _, p := range cfg.Packs {
+	for _, p := range tn.cfg.Packs {
 		packs = append(packs, "• "+texts.T(tn.lang, texts.PackButton, texts.Credits(tn.lang, p.Credits), p.Stars))
 	}
-	tn.menu(texts.Help, cfg.Limits.MinPhotoSide, cfg.Limits.MaxPhotoBytes>>20, strings.Join(prices, "\n"), strings.Join(packs, "\n"))
+	l := tn.cfg.Limits
+	tn.menu(texts.Help, l.MinPhotoSide, l.MaxPhotoBytes>>20, strings.Join(prices, "\n"), strings.Join(packs, "\n"))
 }
 
 // buy offers the credit packs.
 func (tn *turn) buy() {
-	tn.say(texts.BuyPrompt, packsKeyboard(tn.s.d.Config, tn.lang), texts.Credits(tn.lang, tn.t.User.Available()))
+	tn.say(texts.BuyPrompt, keyboard.Packs(tn.cfg, tn.lang), texts.Credits(tn.lang, tn.u.Available()))
 }
 
 // invoice sends a Stars invoice for the pack. Its payload names the pack and this update, so the
 // pre-checkout can check it against the configuration and a log line leads back here.
 func (tn *turn) invoice(p config.Pack) {
 	credits := texts.Credits(tn.lang, p.Credits)
-	tn.replies = append(tn.replies, reply{invoice: &telegram.Invoice{
+	tn.res.Replies = append(tn.res.Replies, Reply{Invoice: &telegram.Invoice{
 		Title:       texts.T(tn.lang, texts.InvoiceTitle, credits),
 		Description: texts.T(tn.lang, texts.InvoiceDescription, credits),
-		Payload:     invoicePayload(p.ID, strconv.FormatInt(tn.update.ID, 36)),
+		Payload:     keyboard.InvoicePayload(p.ID, strconv.FormatInt(tn.in.Update.ID, 36)),
 		Label:       credits,
 		Stars:       p.Stars,
 	}})
 }
 
-// onPayment credits a paid pack, once per telegram_payment_charge_id: a replayed payment credits
-// nothing and gets no second receipt.
-func (tn *turn) onPayment(sp *models.SuccessfulPayment) error {
-	d := tn.s.d
-	id, _ := payloadPack(sp.InvoicePayload)
-	pack, known := d.Config.Pack(id)
-	var credits int64
-	if known {
-		credits = pack.Credits
+// CheckoutRefusal is why an invoice may not be paid — a pack no longer sold, or a price or
+// currency that is not the pack's — or "" when it may. The pre-checkout and the successful
+// payment both ask it.
+func CheckoutRefusal(cfg config.Config, payload, currency string, amount int) (config.Pack, texts.Key) {
+	id, ok := keyboard.PayloadPack(payload)
+	if !ok {
+		return config.Pack{}, texts.PreCheckoutGone
 	}
-	note := fmt.Sprintf("%s, %d %s", sp.InvoicePayload, sp.TotalAmount, sp.Currency)
-	_, err := tn.t.Purchase(sp.TelegramPaymentChargeID, credits, note)
-	if errors.Is(err, store.ErrDuplicate) {
-		d.Log.Info("payment seen before; nothing credited", "user_id", tn.s.uid, "charge_id", sp.TelegramPaymentChargeID)
+	p, ok := cfg.Pack(id)
+	if !ok {
+		return config.Pack{}, texts.PreCheckoutGone
+	}
+	if currency != telegram.Stars || amount != p.Stars {
+		return p, texts.PreCheckoutPrice
+	}
+	return p, ""
+}
+
+// onPayment credits a paid pack, once per telegram_payment_charge_id: a replayed payment credits
+// nothing and gets no second receipt. A payment that does not match its pack (Telegram sends one
+// only after the pre-checkout agreed, so this is a second check) credits nothing and is left to
+// the operator, who can refund the Stars.
+func (tn *turn) onPayment(sp *models.SuccessfulPayment) error {
+	charge := sp.TelegramPaymentChargeID
+	if charge == "" || tn.facts.KeyExists(store.PurchaseKey(charge)) {
+		tn.note("payment seen before (or without a charge id); nothing credited", "charge_id", charge)
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	d.Metrics.Inc("purchases_total", "pack", id)
-	d.Metrics.Add("credits_sold_total", credits)
-	if !known {
-		d.Log.Error("payment for an unknown pack; credit it or refund the Stars by hand", "user_id", tn.s.uid,
-			"charge_id", sp.TelegramPaymentChargeID, "payload", sp.InvoicePayload, "stars", sp.TotalAmount)
+	pack, refusal := CheckoutRefusal(tn.cfg, sp.InvoicePayload, sp.Currency, sp.TotalAmount)
+	note := fmt.Sprintf("%s, %d %s", sp.InvoicePayload, sp.TotalAmount, sp.Currency)
+	if refusal != "" {
+		tn.alarm("payment does not match its pack; nothing credited — credit it or refund the Stars by hand",
+			"charge_id", charge, "payload", sp.InvoicePayload, "currency", sp.Currency, "amount", sp.TotalAmount, "why", string(refusal))
+		tn.res.Effects = append(tn.res.Effects, Purchase{Charge: charge, Credits: 0, Note: note})
 		tn.say(texts.PaymentUnknownPack, nil, sp.TotalAmount)
 		return nil
 	}
-	d.Log.Info("credits bought", "user_id", tn.s.uid, "pack", id, "credits", credits, "stars", sp.TotalAmount, "charge_id", sp.TelegramPaymentChargeID)
-	tn.menu(texts.Receipt, texts.Credits(tn.lang, credits), texts.Credits(tn.lang, tn.t.User.Available()))
+	tn.res.Effects = append(tn.res.Effects, Purchase{Charge: charge, Credits: pack.Credits, Note: note})
+	tn.u.Balance += pack.Credits // what the purchase row will make it
+	tn.note("credits bought", "pack", pack.ID, "credits", pack.Credits, "stars", sp.TotalAmount, "charge_id", charge)
+	tn.menu(texts.Receipt, texts.Credits(tn.lang, pack.Credits), texts.Credits(tn.lang, tn.u.Available()))
 	return nil
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,26 @@
+package messages
+
+// TaskRead is what one read of a KIE task (recordInfo) found. Finished: KIE ended the task, with
+// ResultURL on success or Failure (classified) on failure. Not finished: the task is still
+// running, or, with Failure, KIE could not be read.
+type TaskRead struct {
+	TaskID    string
+	Finished  bool
+	ResultURL string
+	Failure   *Failure
+}
+
+func (TaskRead) jobEvent() {}
+
+// JobEnded tells a seller's session how their job ended — delivered (Stage delivered) or failed
+// (Failure set) — so the session, the only writer of the seller's money, captures or releases its
+// hold. The job persisted this outcome before reporting it, so a restart reports it again.
+type JobEnded struct{ Job Job }
+
+// JobSettled answers JobEnded: the job as stored, terminal, its hold captured or released. The
+// job then tells the seller and stops.
+type JobSettled struct{ Job Job }
+
+// CancelJob asks a job to stop its work for an operator's cancel: it stops its children, waits for
+// them, and reports JobEnded — delivered, if the result reached the seller first, else cancelled.
+type CancelJob struct{}
