@@ -14,6 +14,7 @@ import (
 	"neurocards/config"
 	"neurocards/kie"
 	"neurocards/messages"
+	"neurocards/clock"
 	"neurocards/metrics"
 	"neurocards/store"
 	"neurocards/telegram"
@@ -52,7 +53,7 @@ func newWorld(t *testing.T) *world {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := &Deps{
-		Config: cfg, Store: st, Telegram: gw, Log: log, Metrics: &metrics.Counters{},
+		Config: cfg, Store: st, Telegram: gw, Log: log, Metrics: &metrics.Counters{}, Clock: clock.Real,
 		KIE: kie.New(kie.Config{APIURL: kf.APIURL(), UploadURL: kf.UploadURL(), APIKey: testkit.KIEKey, CreatePer10s: 1000, Logger: log}),
 	}
 	e, err := actor.NewEngine(actor.NewEngineConfig())
@@ -70,7 +71,9 @@ func (w *world) photoJob(t *testing.T) messages.Job {
 	if !ok {
 		t.Fatal("the fake lost the photo update")
 	}
-	p, _ := imageOf(u.Message)
+	sizes := u.Message.Photo
+	last := sizes[len(sizes)-1]
+	p := messages.Photo{FileID: last.FileID, UniqueID: last.FileUniqueID, Width: last.Width, Height: last.Height, Mime: "image/jpeg"}
 	kind, _ := w.d.Config.Kind("card")
 	return messages.Job{ID: 5, UserID: 42, ChatID: 42, Lang: "ru", Kind: kind.ID, Model: kind.Model,
 		Output: messages.OutputImage, Price: kind.Price, Photo: p, Product: "Свеча", Stage: messages.StageUploading}
@@ -83,13 +86,12 @@ func TestGeneratorReportsEveryFactInOrder(t *testing.T) {
 
 	up := testkit.ExpectMsg[messages.PhotoUploaded](w.probe, expect)
 	created := testkit.ExpectMsg[messages.TaskCreated](w.probe, expect)
-	done := testkit.ExpectMsg[messages.Generated](w.probe, expect)
-	if up.Run != 1 || created.Run != 1 || done.Run != 1 {
-		t.Errorf("runs: %d %d %d", up.Run, created.Run, done.Run)
+	if up.Run != 1 || created.Run != 1 {
+		t.Errorf("runs: %d %d", up.Run, created.Run)
 	}
 	tasks := w.kf.Tasks()
-	if len(tasks) != 1 || tasks[0].ID != created.TaskID || !strings.Contains(done.ResultURL, created.TaskID) {
-		t.Fatalf("tasks %+v, created %+v, done %+v", tasks, created, done)
+	if len(tasks) != 1 || tasks[0].ID != created.TaskID {
+		t.Fatalf("tasks %+v, created %+v", tasks, created)
 	}
 	if urls, _ := tasks[0].Input["image_urls"].([]any); len(urls) != 1 || urls[0] != up.URL {
 		t.Errorf("the task uses %v, the upload was %s", tasks[0].Input["image_urls"], up.URL)
@@ -100,30 +102,32 @@ func TestGeneratorReportsEveryFactInOrder(t *testing.T) {
 	w.probe.ExpectNone(100 * time.Millisecond)
 }
 
-// A generator for a job with a persisted task id polls that task and creates none.
-func TestGeneratorResumesTheSameTask(t *testing.T) {
+// A job that has a task reads it and never creates another: one read says whether KIE is done.
+func TestReadTaskSaysWhatKIESaid(t *testing.T) {
 	w := newWorld(t)
-	j := w.photoJob(t)
 	url, err := w.d.KIE.Upload(context.Background(), strings.NewReader("jpeg"), "p.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := w.d.KIE.CreateTask(context.Background(), j.Model, map[string]any{"prompt": "x", "image_urls": []string{url}}, "")
+	task, err := w.d.KIE.CreateTask(context.Background(), "google/nano-banana-edit", map[string]any{"prompt": "x", "image_urls": []string{url}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Stage, j.TaskID, j.UploadURL = messages.StageSubmitted, task, url
-	w.probe.SpawnChild(newGenerator(w.d, j, 3), "generate", spawnOpts("3")...)
-
-	done := testkit.ExpectMsg[messages.Generated](w.probe, expect)
-	if done.Run != 3 || !strings.Contains(done.ResultURL, task) {
-		t.Errorf("generated %+v for task %s", done, task)
+	var read messages.TaskRead
+	for !read.Finished {
+		read = readTaskOnce(w.d, task)
+		if read.Failure != nil {
+			t.Fatalf("read: %+v", read.Failure)
+		}
+	}
+	if read.TaskID != task || !strings.Contains(read.ResultURL, task) {
+		t.Errorf("read %+v for task %s", read, task)
 	}
 	if n := w.kf.CreateCalls(); n != 1 {
-		t.Errorf("createTask calls: %d, want 1 (ours, before the resume)", n)
+		t.Errorf("createTask calls: %d, want 1 (ours)", n)
 	}
-	if n := len(w.kf.Uploads()); n != 1 {
-		t.Errorf("uploads: %d, want 1", n)
+	if missing := readTaskOnce(w.d, "no-such-task"); missing.Failure == nil || missing.Finished {
+		t.Errorf("a task KIE does not know reads as %+v", missing)
 	}
 }
 

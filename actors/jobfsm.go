@@ -596,13 +596,15 @@ func (m *machine) settled(j messages.Job) {
 	m.tell()
 }
 
-// tell sends what the seller must hear about the outcome: the result file went already; a
-// failure gets its explanation with a retry button; the status message shows the outcome.
+// tell sends what the seller must hear about the outcome: the status message shows it first (a
+// failure message held up by Telegram must not hold the status back), then a failure gets its
+// explanation with a retry button.
 func (m *machine) tell() {
 	j := m.s.Job
 	if j.FilePath != "" {
 		m.do(removeFile{j.FilePath})
 	}
+	m.status()
 	if f := j.Failure; j.Outcome == messages.OutcomeFailed && f != nil && f.Reason != messages.ReasonBlocked {
 		price := texts.Credits(j.Lang, j.Price)
 		if f.Reason == messages.ReasonCancelled {
@@ -613,7 +615,6 @@ func (m *machine) tell() {
 	} else if j.Outcome == messages.OutcomeFailed && f == nil {
 		m.sayNow(texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), keyboard.Failure(j))
 	}
-	m.status()
 	m.maybeStop()
 }
 

@@ -1,7 +1,8 @@
 package actors
 
 import (
-	"reflect"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,214 +11,462 @@ import (
 
 var (
 	t0     = time.Date(2026, 11, 28, 14, 3, 0, 0, time.UTC)
-	policy = Policy{GenAttempts: 3, SendAttempts: 3, RetryBase: 2 * time.Second, RetryMax: time.Minute, DelayedRecheck: 5 * time.Second}
+	policy = Policy{GenAttempts: 3, SendAttempts: 3, RetryBase: 2 * time.Second, RetryMax: time.Minute, DelayedRecheck: 5 * time.Second,
+		PollMin: 2 * time.Second, PollMax: 30 * time.Second, KIEAttempt: 10 * time.Minute, StatusInterval: 3 * time.Second, StatusTick: 15 * time.Second}
 
 	transient  = messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream}
 	throttled  = messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, RetryAfter: 7 * time.Second}
 	breakerOff = messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstreamDown}
 	content    = messages.Failure{Class: messages.User, Reason: messages.ReasonContentPolicy}
-	operator   = messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Code: "401"}
+	refusedKey = messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Code: "401"}
 	blocked    = messages.Failure{Class: messages.User, Reason: messages.ReasonBlocked}
-	timeout    = messages.Failure{Class: messages.Transient, Reason: messages.ReasonTimeout, Detail: "job deadline passed"}
 )
 
-// job builds a job in a stage with the fields that stage implies.
-func job(stage messages.Stage, mods ...func(*messages.Job)) messages.Job {
-	j := messages.Job{ID: 7, UserID: 42, Price: 10, Stage: stage}
+// state builds a running job's state in a stage, with the fields that stage implies and its
+// current attempt's child working.
+func state(stage messages.Stage, mods ...func(*jobState)) jobState {
+	j := messages.Job{ID: 7, UserID: 42, ChatID: 42, Lang: "en", Kind: "video", Price: 10, Stage: stage,
+		CreatedAt: t0, Deadline: t0.Add(30 * time.Minute), StatusMessageID: 500}
+	s := jobState{Title: "🎬 Video"}
 	switch stage {
 	case messages.StageUploading:
 		j.GenAttempts, j.GenStartedAt = 1, t0
+		s.GenRun, s.GenActive, s.Live = 1, true, 1
+		s.Armed[tAttempt] = true
 	case messages.StageSubmitted:
 		j.GenAttempts, j.GenStartedAt, j.UploadURL, j.TaskID, j.TasksCreated = 1, t0, "http://up/p.jpg", "task1", 1
+		s.GenRun, s.Live = 1, 1
+		s.Armed[tAttempt], s.Armed[tPoll] = true, true
 	case messages.StageGenerated:
 		j.GenAttempts, j.GenStartedAt, j.TaskID, j.TasksCreated, j.ResultURL, j.SendAttempts = 1, t0, "task1", 1, "http://r/1.mp4", 1
+		s.SendRun, s.SendActive, s.Live = 1, true, 1
 	case messages.StageDownloaded:
 		j.GenAttempts, j.GenStartedAt, j.TaskID, j.TasksCreated, j.ResultURL, j.SendAttempts, j.FilePath = 1, t0, "task1", 1, "http://r/1.mp4", 1, "/out/7.mp4"
+		s.SendRun, s.SendActive, s.Live = 1, true, 1
 	}
+	s.Armed[tDeadline] = true
+	s.Job = j
 	for _, m := range mods {
-		m(&j)
+		m(&s)
 	}
-	return j
+	return s
 }
 
-func failed(f messages.Failure) func(*messages.Job) {
-	return func(j *messages.Job) { j.Outcome, j.Failure, j.Parked = messages.OutcomeFailed, &f, false }
+// fresh is a job as the session stores it at confirmation: queued, nothing running yet.
+func fresh(mods ...func(*jobState)) jobState {
+	s := jobState{Title: "🎬 Video", Job: messages.Job{ID: 7, UserID: 42, ChatID: 42, Lang: "en", Kind: "video", Price: 10,
+		Stage: messages.StageQueued, CreatedAt: t0, Deadline: t0.Add(30 * time.Minute)}}
+	for _, m := range mods {
+		m(&s)
+	}
+	return s
 }
 
-func TestNext(t *testing.T) {
+// show renders effects compactly, so a table reads like the sequence of work.
+func show(effects []Effect) string {
+	var out []string
+	for _, e := range effects {
+		switch e := e.(type) {
+		case spawnChild:
+			out = append(out, "spawn:"+string(e.Step))
+		case retireChild:
+			out = append(out, "retire:"+string(e.Step))
+		case readTask:
+			out = append(out, "read:"+e.TaskID)
+		case armTimer:
+			out = append(out, fmt.Sprintf("arm:%s:%v", timerNames[e.Timer], e.After))
+		case cancelTimer:
+			out = append(out, "cancel:"+timerNames[e.Timer])
+		case postStatus:
+			out = append(out, "post")
+		case editStatus:
+			out = append(out, "edit")
+		case say:
+			out = append(out, "say")
+		case report:
+			out = append(out, "report")
+		case removeFile:
+			out = append(out, "rm:"+e.Path)
+		case markTold:
+			out = append(out, "told")
+		case stopSelf:
+			out = append(out, "stop")
+		case logFailure:
+			out = append(out, "log:"+string(e.F.Reason))
+		default:
+			out = append(out, fmt.Sprintf("%T", e))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+var timerNames = map[timer]string{tDeadline: "deadline", tAttempt: "attempt", tRetryGen: "retry-gen", tRetryDeliver: "retry-deliver",
+	tPoll: "poll", tStatusDue: "status-due", tStatusTick: "status-tick"}
+
+func TestJobMachine(t *testing.T) {
 	gen, del := messages.StepGenerate, messages.StepDeliver
+	type check func(t *testing.T, s jobState)
+	stage := func(want messages.Stage) check {
+		return func(t *testing.T, s jobState) {
+			if s.Job.Stage != want {
+				t.Errorf("stage %s, want %s", s.Job.Stage, want)
+			}
+		}
+	}
+	phaseIs := func(want phase) check {
+		return func(t *testing.T, s jobState) {
+			if s.Phase != want {
+				t.Errorf("phase %d, want %d", s.Phase, want)
+			}
+		}
+	}
+	attempts := func(g, d int) check {
+		return func(t *testing.T, s jobState) {
+			if s.Job.GenAttempts != g || s.Job.SendAttempts != d {
+				t.Errorf("attempts %d/%d, want %d/%d", s.Job.GenAttempts, s.Job.SendAttempts, g, d)
+			}
+		}
+	}
+	failedWith := func(r messages.Reason) check {
+		return func(t *testing.T, s jobState) {
+			if s.Job.Failure == nil || s.Job.Failure.Reason != r {
+				t.Errorf("failure %+v, want %s", s.Job.Failure, r)
+			}
+			if s.Job.Terminal() {
+				t.Error("the job made itself terminal: only its session settles it")
+			}
+		}
+	}
+	settledAs := func(s jobState, outcome messages.Outcome, f *messages.Failure) messages.JobSettled {
+		j := s.Job
+		j.Outcome, j.Failure = outcome, f
+		return messages.JobSettled{Job: j}
+	}
 	cases := []struct {
 		name    string
-		in      messages.Job
-		ev      messages.JobEvent
-		want    messages.Job
-		effects []Effect
+		in      jobState
+		ev      any
+		effects string
+		checks  []check
 	}{
-		{"a new job starts its first generation attempt",
-			job(messages.StageQueued), messages.JobStart{},
-			job(messages.StageUploading),
-			[]Effect{startChild{gen}, refreshStatus{}}},
+		// Starting and resuming.
+		{"a new job starts its first generation attempt and posts its status",
+			fresh(), messages.JobStart{},
+			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate post arm:status-tick:15s",
+			[]check{stage(messages.StageUploading), attempts(1, 0)}},
 		{"a job resumed while uploading uploads again without using an attempt",
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 2 }), messages.JobStart{},
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 2 }),
-			[]Effect{startChild{gen}, refreshStatus{}}},
-		{"a job resumed at submitted polls the same task",
-			job(messages.StageSubmitted), messages.JobStart{},
-			job(messages.StageSubmitted),
-			[]Effect{startChild{gen}, refreshStatus{}}},
-		{"a job resumed at generated downloads and sends",
-			job(messages.StageGenerated), messages.JobStart{},
-			job(messages.StageGenerated),
-			[]Effect{startChild{del}, refreshStatus{}}},
-		{"a job resumed at downloaded sends the file on disk",
-			job(messages.StageDownloaded), messages.JobStart{},
-			job(messages.StageDownloaded),
-			[]Effect{startChild{del}, refreshStatus{}}},
-		{"a job resumed after delivery is captured",
-			job(messages.StageDelivered, func(j *messages.Job) { j.FilePath = "/out/7.mp4" }), messages.JobStart{},
-			job(messages.StageDelivered, func(j *messages.Job) { j.FilePath, j.Outcome = "/out/7.mp4", messages.OutcomeDone }),
-			[]Effect{refreshStatus{}, removeFile{"/out/7.mp4"}}},
-		{"a parked job that restarts tries again at once",
-			job(messages.StageQueued, func(j *messages.Job) { j.Parked, j.GenAttempts, j.GenStartedAt = true, 1, t0 }), messages.JobStart{},
-			job(messages.StageUploading),
-			[]Effect{startChild{gen}, refreshStatus{}}},
+			fresh(func(s *jobState) { s.Job.Stage, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageUploading, 2, 500 }), messages.JobStart{},
+			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
+			[]check{stage(messages.StageUploading), attempts(2, 0)}},
+		{"a job resumed at submitted reads its task at once and creates none",
+			fresh(func(s *jobState) {
+				s.Job.Stage, s.Job.TaskID, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageSubmitted, "task1", 1, 500
+			}), messages.JobStart{},
+			"arm:deadline:30m0s arm:attempt:10m0s read:task1 arm:status-tick:15s edit",
+			[]check{stage(messages.StageSubmitted)}},
+		{"a job resumed at generated delivers",
+			fresh(func(s *jobState) { s.Job.Stage, s.Job.ResultURL, s.Job.StatusMessageID = messages.StageGenerated, "http://r/1.mp4", 500 }), messages.JobStart{},
+			"arm:deadline:30m0s spawn:deliver edit",
+			[]check{attempts(0, 1)}},
+		{"a job resumed after delivery reports it",
+			fresh(func(s *jobState) { s.Job.Stage, s.Job.MessageID = messages.StageDelivered, 99 }), messages.JobStart{},
+			"report",
+			[]check{phaseIs(ending)}},
+		{"a job resumed with a decided failure reports it again",
+			fresh(func(s *jobState) { s.Job.Failure = &content }), messages.JobStart{},
+			"report",
+			[]check{phaseIs(ending)}},
+		{"a job resumed past its deadline fails at once",
+			fresh(func(s *jobState) { s.Job.Deadline = t0.Add(-time.Minute); s.Job.StatusMessageID = 500 }), messages.JobStart{},
+			"arm:deadline:0s arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
+			nil},
+		{"an ended job whose seller was not told is told, then stops",
+			fresh(func(s *jobState) {
+				s.Job.Outcome, s.Job.Failure, s.Job.StatusMessageID = messages.OutcomeFailed, &content, 500
+			}), messages.JobStart{},
+			"edit say",
+			[]check{phaseIs(telling)}},
 
+		// Generation.
 		{"the upload URL is recorded",
-			job(messages.StageUploading), messages.PhotoUploaded{URL: "http://up/p.jpg"},
-			job(messages.StageUploading, func(j *messages.Job) { j.UploadURL = "http://up/p.jpg" }),
-			nil},
-		{"the task id is recorded the moment it exists",
-			job(messages.StageUploading), messages.TaskCreated{TaskID: "task1"},
-			job(messages.StageUploading, func(j *messages.Job) { j.Stage, j.TaskID, j.TasksCreated = messages.StageSubmitted, "task1", 1 }),
-			nil},
-		{"a second TaskCreated for a submitted job changes nothing",
-			job(messages.StageSubmitted), messages.TaskCreated{TaskID: "task2"},
-			job(messages.StageSubmitted), nil},
-		{"a generated result starts delivery",
-			job(messages.StageSubmitted), messages.Generated{ResultURL: "http://r/1.mp4"},
-			job(messages.StageSubmitted, func(j *messages.Job) {
-				j.Stage, j.ResultURL, j.SendAttempts = messages.StageGenerated, "http://r/1.mp4", 1
-			}),
-			[]Effect{startChild{del}, refreshStatus{}}},
-		{"a repeated result changes nothing",
-			job(messages.StageGenerated), messages.Generated{ResultURL: "http://r/2.mp4"},
-			job(messages.StageGenerated), nil},
-		{"the downloaded file is recorded",
-			job(messages.StageGenerated), messages.Downloaded{Path: "/out/7.mp4"},
-			job(messages.StageGenerated, func(j *messages.Job) { j.Stage, j.FilePath = messages.StageDownloaded, "/out/7.mp4" }),
-			nil},
-		{"delivery ends the job done and removes the file",
-			job(messages.StageDownloaded), messages.Delivered{MessageID: 99, FileID: "vid"},
-			job(messages.StageDownloaded, func(j *messages.Job) {
-				j.Stage, j.MessageID, j.FileID, j.Outcome = messages.StageDelivered, 99, "vid", messages.OutcomeDone
-			}),
-			[]Effect{refreshStatus{}, removeFile{"/out/7.mp4"}}},
-		{"a delivery report for a job still generating is ignored",
-			job(messages.StageSubmitted), messages.Delivered{MessageID: 99},
-			job(messages.StageSubmitted), nil},
-
+			state(messages.StageUploading), messages.PhotoUploaded{Run: 1, URL: "http://up/p.jpg"},
+			"", []check{func(t *testing.T, s jobState) {
+				if s.Job.UploadURL != "http://up/p.jpg" {
+					t.Errorf("upload url %q", s.Job.UploadURL)
+				}
+			}}},
+		{"the task id is recorded and the first read is armed",
+			state(messages.StageUploading), messages.TaskCreated{Run: 1, TaskID: "task1"},
+			"retire:generate arm:poll:2s",
+			[]check{stage(messages.StageSubmitted), func(t *testing.T, s jobState) {
+				if s.Job.TaskID != "task1" || s.Job.TasksCreated != 1 || s.GenActive {
+					t.Errorf("task %q created %d active %v", s.Job.TaskID, s.Job.TasksCreated, s.GenActive)
+				}
+			}}},
+		{"a task created by an older attempt is stale",
+			state(messages.StageUploading, func(s *jobState) { s.GenRun = 2 }), messages.TaskCreated{Run: 1, TaskID: "old"},
+			"", []check{stage(messages.StageUploading)}},
+		{"a poll reads the task",
+			state(messages.StageSubmitted), tick{tPoll},
+			"read:task1", nil},
+		{"a task still running is read again later, backing off",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Reads, s.Armed[tPoll] = "task1", 3, false }), messages.TaskRead{TaskID: "task1"},
+			"arm:poll:4.5s", nil},
+		{"a read that KIE did not answer is tried again without using an attempt",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Reads, s.Armed[tPoll] = "task1", 1, false }),
+			messages.TaskRead{TaskID: "task1", Failure: &throttled},
+			"log:upstream arm:poll:7s", []check{attempts(1, 0)}},
+		{"a finished task starts delivery",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Armed[tPoll] = "task1", false }),
+			messages.TaskRead{TaskID: "task1", Finished: true, ResultURL: "http://r/1.mp4"},
+			"cancel:attempt spawn:deliver edit",
+			[]check{stage(messages.StageGenerated), attempts(1, 1)}},
+		{"a read of another task is stale",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading = "task1" }),
+			messages.TaskRead{TaskID: "task0", Finished: true, ResultURL: "http://late"},
+			"", []check{stage(messages.StageSubmitted)}},
+		{"KIE failing the task on content ends the job",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Armed[tPoll] = "task1", false }),
+			messages.TaskRead{TaskID: "task1", Finished: true, Failure: &content},
+			"log:content_policy cancel:attempt cancel:deadline report",
+			[]check{failedWith(messages.ReasonContentPolicy), phaseIs(ending)}},
 		{"a transient generation failure schedules a new task after a backoff, counting the attempt now",
-			job(messages.StageSubmitted), messages.StepFailed{Step: gen, Failure: transient},
-			job(messages.StageSubmitted, func(j *messages.Job) { j.Stage, j.TaskID, j.UploadURL, j.GenAttempts = messages.StageQueued, "", "", 2 }),
-			[]Effect{scheduleRetry{Step: gen, After: 2 * time.Second}}},
+			state(messages.StageUploading), messages.StepFailed{Run: 1, Step: gen, Failure: transient},
+			"retire:generate log:upstream cancel:attempt arm:retry-gen:2s arm:status-tick:15s edit",
+			[]check{stage(messages.StageQueued), attempts(2, 0)}},
 		{"the backoff doubles with each attempt",
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 2 }), messages.StepFailed{Step: gen, Failure: transient},
-			job(messages.StageQueued, func(j *messages.Job) { j.GenAttempts, j.GenStartedAt = 3, t0 }),
-			[]Effect{scheduleRetry{Step: gen, After: 4 * time.Second}}},
+			state(messages.StageUploading, func(s *jobState) { s.Job.GenAttempts = 2 }), messages.StepFailed{Run: 1, Step: gen, Failure: transient},
+			"retire:generate log:upstream cancel:attempt arm:retry-gen:4s arm:status-tick:15s edit",
+			[]check{attempts(3, 0)}},
 		{"a rate-limited attempt waits what it was told and is not counted",
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 3 }), messages.StepFailed{Step: gen, Failure: throttled},
-			job(messages.StageQueued, func(j *messages.Job) { j.GenAttempts, j.GenStartedAt = 3, t0 }),
-			[]Effect{scheduleRetry{Step: gen, After: 7 * time.Second}}},
-		{"a job restarted during a backoff starts the counted attempt without counting it again",
-			job(messages.StageQueued, func(j *messages.Job) { j.GenAttempts, j.GenStartedAt = 2, t0 }), messages.JobStart{},
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 2 }),
-			[]Effect{startChild{gen}, refreshStatus{}}},
+			state(messages.StageUploading, func(s *jobState) { s.Job.GenAttempts = 3 }), messages.StepFailed{Run: 1, Step: gen, Failure: throttled},
+			"retire:generate log:upstream cancel:attempt arm:retry-gen:7s arm:status-tick:15s edit",
+			[]check{attempts(3, 0)}},
 		{"the third transient generation failure ends the job",
-			job(messages.StageSubmitted, func(j *messages.Job) { j.GenAttempts = 3 }), messages.StepFailed{Step: gen, Failure: transient},
-			job(messages.StageSubmitted, func(j *messages.Job) { j.GenAttempts = 3 }, failed(transient)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}}},
-		{"a content-policy failure ends the job at once",
-			job(messages.StageSubmitted), messages.StepFailed{Step: gen, Failure: content},
-			job(messages.StageSubmitted, failed(content)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}}},
+			state(messages.StageUploading, func(s *jobState) { s.Job.GenAttempts = 3 }), messages.StepFailed{Run: 1, Step: gen, Failure: transient},
+			"retire:generate log:upstream cancel:attempt cancel:deadline report",
+			[]check{failedWith(messages.ReasonUpstream)}},
 		{"an operator failure ends the job at once",
-			job(messages.StageUploading), messages.StepFailed{Step: gen, Failure: operator},
-			job(messages.StageUploading, failed(operator)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}}},
-		{"an open breaker parks the job and tells the seller once",
-			job(messages.StageUploading), messages.StepFailed{Step: gen, Failure: breakerOff},
-			job(messages.StageQueued, func(j *messages.Job) { j.Parked, j.DelayNotified, j.GenAttempts, j.GenStartedAt = true, true, 1, t0 }),
-			[]Effect{scheduleRetry{Step: gen, After: 5 * time.Second}, refreshStatus{}, notifyDelayed{}}},
+			state(messages.StageUploading), messages.StepFailed{Run: 1, Step: gen, Failure: refusedKey},
+			"retire:generate log:unavailable cancel:attempt cancel:deadline report",
+			[]check{failedWith(messages.ReasonUnavailable)}},
+		{"an unreachable KIE parks the job without an attempt and tells the seller once",
+			state(messages.StageUploading), messages.StepFailed{Run: 1, Step: gen, Failure: breakerOff},
+			"retire:generate log:upstream_down cancel:attempt arm:retry-gen:5s say edit",
+			[]check{stage(messages.StageQueued), attempts(1, 0), func(t *testing.T, s jobState) {
+				if !s.Job.Parked || !s.Job.DelayNotified {
+					t.Errorf("parked %v told %v", s.Job.Parked, s.Job.DelayNotified)
+				}
+			}}},
 		{"a job parked again is not told again",
-			job(messages.StageUploading, func(j *messages.Job) { j.DelayNotified = true }), messages.StepFailed{Step: gen, Failure: breakerOff},
-			job(messages.StageQueued, func(j *messages.Job) { j.Parked, j.DelayNotified, j.GenAttempts, j.GenStartedAt = true, true, 1, t0 }),
-			[]Effect{scheduleRetry{Step: gen, After: 5 * time.Second}, refreshStatus{}}},
-		{"an open breaker while polling an existing task is an ordinary transient failure",
-			job(messages.StageSubmitted), messages.StepFailed{Step: gen, Failure: breakerOff},
-			job(messages.StageSubmitted, func(j *messages.Job) { j.Stage, j.TaskID, j.UploadURL, j.GenAttempts = messages.StageQueued, "", "", 2 }),
-			[]Effect{scheduleRetry{Step: gen, After: 2 * time.Second}}},
+			state(messages.StageUploading, func(s *jobState) { s.Job.DelayNotified = true }), messages.StepFailed{Run: 1, Step: gen, Failure: breakerOff},
+			"retire:generate log:upstream_down cancel:attempt arm:retry-gen:5s edit", nil},
+		{"a parked job looks again when its recheck is due",
+			state(messages.StageQueued, func(s *jobState) { s.Job.Parked, s.Job.GenAttempts, s.GenActive, s.Live, s.Armed[tRetryGen] = true, 1, false, 0, true }), tick{tRetryGen},
+			"arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
+			[]check{stage(messages.StageUploading), attempts(1, 0)}},
+		{"the attempt's deadline abandons it and schedules another",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading = "task1" }), tick{tAttempt},
+			"cancel:poll arm:retry-gen:2s arm:status-tick:15s edit",
+			[]check{stage(messages.StageQueued), attempts(2, 0), func(t *testing.T, s jobState) {
+				if s.Job.TaskID != "" || s.Reading != "" {
+					t.Errorf("task %q reading %q", s.Job.TaskID, s.Reading)
+				}
+			}}},
 		{"a generation failure during delivery is stale",
-			job(messages.StageGenerated), messages.StepFailed{Step: gen, Failure: transient},
-			job(messages.StageGenerated), nil},
+			state(messages.StageGenerated), messages.StepFailed{Run: 1, Step: gen, Failure: transient},
+			"", []check{stage(messages.StageGenerated)}},
+		{"a generation retry after the job moved on is ignored",
+			state(messages.StageGenerated, func(s *jobState) { s.Armed[tRetryGen] = true }), tick{tRetryGen},
+			"", []check{stage(messages.StageGenerated)}},
+		{"a timer that was cancelled does nothing when its message arrives late",
+			state(messages.StageSubmitted, func(s *jobState) { s.Armed[tPoll] = false }), tick{tPoll},
+			"", nil},
 
-		{"a due retry starts the attempt that was counted when it was scheduled",
-			job(messages.StageQueued, func(j *messages.Job) { j.GenAttempts, j.GenStartedAt = 2, t0 }), messages.RetryDue{Step: gen},
-			job(messages.StageUploading, func(j *messages.Job) { j.GenAttempts = 2 }),
-			[]Effect{startChild{gen}, refreshStatus{}}},
-		{"a parked recheck does not use an attempt",
-			job(messages.StageQueued, func(j *messages.Job) { j.Parked, j.GenAttempts, j.GenStartedAt = true, 1, t0 }), messages.RetryDue{Step: gen},
-			job(messages.StageUploading),
-			[]Effect{startChild{gen}, refreshStatus{}}},
-		{"a generation retry after the job moved on is stale",
-			job(messages.StageGenerated), messages.RetryDue{Step: gen},
-			job(messages.StageGenerated), nil},
-
+		// Delivery.
+		{"the downloaded file is recorded",
+			state(messages.StageGenerated), messages.Downloaded{Run: 1, Path: "/out/7.mp4"},
+			"", []check{stage(messages.StageDownloaded)}},
+		{"delivery is reported to the session, which settles the money",
+			state(messages.StageDownloaded), messages.Delivered{Run: 1, MessageID: 99, FileID: "vid"},
+			"retire:deliver cancel:deadline report",
+			[]check{stage(messages.StageDelivered), phaseIs(ending)}},
 		{"a transient delivery failure retries delivery, never generation",
-			job(messages.StageDownloaded), messages.StepFailed{Step: del, Failure: transient},
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 2 }),
-			[]Effect{scheduleRetry{Step: del, After: 2 * time.Second}}},
+			state(messages.StageDownloaded), messages.StepFailed{Run: 1, Step: del, Failure: transient},
+			"retire:deliver log:upstream arm:retry-deliver:2s",
+			[]check{stage(messages.StageDownloaded), attempts(1, 2)}},
 		{"a 429 on delivery waits retry_after and is not counted",
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 3 }), messages.StepFailed{Step: del, Failure: throttled},
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 3 }),
-			[]Effect{scheduleRetry{Step: del, After: 7 * time.Second}}},
-		{"the third failed delivery ends the job and removes the file",
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 3 }), messages.StepFailed{Step: del, Failure: transient},
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 3 }, failed(transient)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}, removeFile{"/out/7.mp4"}}},
-		{"a seller who blocked the bot is not written to again",
-			job(messages.StageDownloaded), messages.StepFailed{Step: del, Failure: blocked},
-			job(messages.StageDownloaded, failed(blocked)),
-			[]Effect{stopChildren{}, refreshStatus{}, removeFile{"/out/7.mp4"}}},
+			state(messages.StageDownloaded, func(s *jobState) { s.Job.SendAttempts = 3 }), messages.StepFailed{Run: 1, Step: del, Failure: throttled},
+			"retire:deliver log:upstream arm:retry-deliver:7s", []check{attempts(1, 3)}},
+		{"the third failed delivery ends the job",
+			state(messages.StageDownloaded, func(s *jobState) { s.Job.SendAttempts = 3 }), messages.StepFailed{Run: 1, Step: del, Failure: transient},
+			"retire:deliver log:upstream cancel:deadline report", []check{failedWith(messages.ReasonUpstream)}},
 		{"a due delivery retry starts the next delivery",
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 2 }), messages.RetryDue{Step: del},
-			job(messages.StageDownloaded, func(j *messages.Job) { j.SendAttempts = 2 }),
-			[]Effect{startChild{del}}},
+			state(messages.StageDownloaded, func(s *jobState) { s.SendActive, s.Live, s.Armed[tRetryDeliver] = false, 0, true }), tick{tRetryDeliver},
+			"spawn:deliver", nil},
+		{"a delivery report for a job still generating is stale",
+			state(messages.StageSubmitted), messages.Delivered{Run: 1, MessageID: 99},
+			"", []check{stage(messages.StageSubmitted)}},
 
+		// The deadline.
 		{"the deadline ends a job in any stage",
-			job(messages.StageSubmitted), messages.DeadlinePassed{},
-			job(messages.StageSubmitted, failed(timeout)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}}},
+			state(messages.StageSubmitted), tick{tDeadline},
+			"cancel:attempt cancel:poll report", []check{failedWith(messages.ReasonTimeout)}},
 		{"the deadline releases a parked job",
-			job(messages.StageQueued, func(j *messages.Job) { j.Parked, j.DelayNotified = true, true }), messages.DeadlinePassed{},
-			job(messages.StageQueued, func(j *messages.Job) { j.DelayNotified = true }, failed(timeout)),
-			[]Effect{stopChildren{}, refreshStatus{}, notifyFailure{}}},
-		{"a terminal job ignores everything",
-			job(messages.StageSubmitted, failed(content)), messages.Generated{ResultURL: "http://late"},
-			job(messages.StageSubmitted, failed(content)), nil},
-		{"a terminal job ignores its deadline",
-			job(messages.StageDelivered, func(j *messages.Job) { j.Outcome = messages.OutcomeDone }), messages.DeadlinePassed{},
-			job(messages.StageDelivered, func(j *messages.Job) { j.Outcome = messages.OutcomeDone }), nil},
+			state(messages.StageQueued, func(s *jobState) { s.Job.Parked, s.GenActive, s.Live = true, false, 0 }), tick{tDeadline},
+			"report", []check{failedWith(messages.ReasonTimeout), func(t *testing.T, s jobState) {
+				if s.Job.Parked {
+					t.Error("still parked")
+				}
+			}}},
+
+		// Settling and telling.
+		{"a settled delivery shows done and stops",
+			state(messages.StageDelivered, func(s *jobState) { s.Phase, s.Live, s.SendActive, s.Armed = ending, 0, false, [timers]bool{} }),
+			settledAs(state(messages.StageDelivered), messages.OutcomeDone, nil),
+			"edit", []check{phaseIs(telling)}},
+		{"a settled failure explains it with a retry button",
+			state(messages.StageSubmitted, func(s *jobState) { s.Phase, s.Live, s.Armed = ending, 0, [timers]bool{} }),
+			settledAs(state(messages.StageSubmitted), messages.OutcomeFailed, &content),
+			"edit say", nil},
+		{"a seller who blocked the bot is not written to again",
+			state(messages.StageDownloaded, func(s *jobState) { s.Phase, s.Live, s.SendActive, s.Armed = ending, 0, false, [timers]bool{} }),
+			settledAs(state(messages.StageDownloaded), messages.OutcomeFailed, &blocked),
+			"rm:/out/7.mp4 edit", nil},
+		{"once the seller is told, the job records it and stops",
+			state(messages.StageDelivered, func(s *jobState) {
+				s.Phase, s.Live, s.SendActive, s.InFlight, s.Armed = telling, 0, false, 1, [timers]bool{}
+				s.Job.Outcome = messages.OutcomeDone
+			}), sent{},
+			"told stop", nil},
+		{"a message that may not have arrived is told again at the next start",
+			state(messages.StageDelivered, func(s *jobState) {
+				s.Phase, s.Live, s.SendActive, s.InFlight, s.Armed = telling, 0, false, 1, [timers]bool{}
+				s.Job.Outcome = messages.OutcomeDone
+			}), sent{Retryable: true},
+			"stop", nil},
+		{"the outcome waits for the edit interval before the job stops",
+			state(messages.StageDelivered, func(s *jobState) {
+				s.Phase, s.Live, s.SendActive, s.Armed, s.LastEdit, s.Shown = ending, 0, false, [timers]bool{}, t0.Add(-time.Second), "old"
+			}),
+			settledAs(state(messages.StageDelivered), messages.OutcomeDone, nil),
+			"arm:status-due:2s", nil},
+
+		// Cancel.
+		{"a cancel while generating stops the child and waits for it",
+			state(messages.StageUploading), messages.CancelJob{},
+			"retire:generate cancel:deadline cancel:attempt", []check{phaseIs(cancelled)}},
+		{"a cancelled job reports once its children have stopped",
+			state(messages.StageUploading, func(s *jobState) { s.Phase, s.GenActive, s.Armed = cancelled, false, [timers]bool{} }), childStopped{},
+			"report", []check{failedWith(messages.ReasonCancelled), phaseIs(ending)}},
+		{"a task created while cancelling is still recorded",
+			state(messages.StageUploading, func(s *jobState) { s.Phase, s.GenActive, s.Armed = cancelled, false, [timers]bool{} }),
+			messages.TaskCreated{Run: 1, TaskID: "task9"},
+			"", []check{stage(messages.StageSubmitted)}},
+		{"a delivery that beats the cancel wins: the job reports delivered",
+			state(messages.StageDelivered, func(s *jobState) { s.Phase, s.SendActive, s.Live, s.Armed = cancelled, false, 1, [timers]bool{} }), childStopped{},
+			"report", []check{stage(messages.StageDelivered), func(t *testing.T, s jobState) {
+				if s.Job.Failure != nil {
+					t.Errorf("failure %+v on a delivered job", s.Job.Failure)
+				}
+			}}},
+		{"a cancel of a job already reported changes nothing",
+			state(messages.StageDelivered, func(s *jobState) { s.Phase, s.Live, s.SendActive, s.Armed = ending, 0, false, [timers]bool{} }), messages.CancelJob{},
+			"", []check{phaseIs(ending)}},
+		{"a queued job with nothing running reports cancelled at once",
+			state(messages.StageQueued, func(s *jobState) { s.GenActive, s.Live, s.Armed[tRetryGen] = false, 0, true }), messages.CancelJob{},
+			"cancel:deadline cancel:retry-gen report", []check{failedWith(messages.ReasonCancelled)}},
+
+		// Stop (shutdown).
+		{"a stop while uploading stops the child and waits for it",
+			state(messages.StageUploading), messages.Stop{},
+			"retire:generate cancel:deadline cancel:attempt", nil},
+		{"a stopping job stops once its child has",
+			state(messages.StageUploading, func(s *jobState) { s.Stopping, s.GenActive, s.Armed = true, false, [timers]bool{} }), childStopped{},
+			"stop", nil},
+		{"a stopping job still records the task its child created",
+			state(messages.StageUploading, func(s *jobState) { s.Stopping, s.Armed = true, [timers]bool{} }), messages.TaskCreated{Run: 1, TaskID: "task9"},
+			"retire:generate", []check{stage(messages.StageSubmitted)}},
+		{"a stopping job records a delivery but leaves settling to the next start",
+			state(messages.StageDownloaded, func(s *jobState) { s.Stopping, s.Armed = true, [timers]bool{} }), messages.Delivered{Run: 1, MessageID: 99},
+			"retire:deliver", []check{stage(messages.StageDelivered), phaseIs(running)}},
+		{"a stop while submitted stops reading",
+			state(messages.StageSubmitted, func(s *jobState) { s.Live = 0 }), messages.Stop{},
+			"cancel:deadline cancel:attempt cancel:poll stop", nil},
+		{"a stop while telling shows the outcome now",
+			state(messages.StageDelivered, func(s *jobState) {
+				s.Phase, s.Live, s.SendActive, s.Armed, s.Shown = telling, 0, false, [timers]bool{tStatusDue: true}, "old"
+				s.Job.Outcome = messages.OutcomeDone
+			}), messages.Stop{},
+			"cancel:status-due edit", nil},
+		{"a stopped job does nothing more",
+			state(messages.StageUploading, func(s *jobState) { s.Done = true }), messages.TaskCreated{Run: 1, TaskID: "x"},
+			"", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, effects := next(c.in, c.ev, policy, t0)
-			if !reflect.DeepEqual(got, c.want) {
-				t.Errorf("job:\n got %+v\nwant %+v", got, c.want)
+			if s := show(effects); s != c.effects {
+				t.Errorf("effects:\n got %s\nwant %s", s, c.effects)
 			}
-			if !reflect.DeepEqual(effects, c.effects) {
-				t.Errorf("effects:\n got %#v\nwant %#v", effects, c.effects)
+			for _, ch := range c.checks {
+				ch(t, got)
 			}
 		})
+	}
+	// A stale event changes nothing at all.
+	for _, in := range []struct {
+		s  jobState
+		ev any
+	}{
+		{state(messages.StageSubmitted), messages.TaskCreated{Run: 1, TaskID: "task2"}},
+		{state(messages.StageGenerated), messages.Downloaded{Run: 7, Path: "/x"}},
+		{state(messages.StageUploading, func(s *jobState) { s.Done = true }), tick{tDeadline}},
+	} {
+		got, effects := next(in.s, in.ev, policy, t0)
+		if len(effects) != 0 || got.Job != in.s.Job {
+			t.Errorf("%T changed the job or did %s", in.ev, show(effects))
+		}
+	}
+}
+
+// A whole job through the machine, with time moving: the status message is edited at most once
+// per interval, and only when its text changes.
+func TestJobStatusPacing(t *testing.T) {
+	s, now := fresh(), t0
+	var edits []time.Time
+	feed := func(ev any) {
+		var effects []Effect
+		s, effects = next(s, ev, policy, now)
+		for _, e := range effects {
+			if _, ok := e.(editStatus); ok {
+				edits = append(edits, now)
+			}
+		}
+	}
+	feed(messages.JobStart{})
+	feed(statusPosted{MessageID: 500})
+	feed(messages.PhotoUploaded{Run: 1, URL: "u"})
+	feed(messages.TaskCreated{Run: 1, TaskID: "task1"})
+	for i := 0; i < 40; i++ {
+		now = now.Add(time.Second)
+		if s.Armed[tStatusTick] && i%15 == 14 {
+			feed(tick{tStatusTick})
+		}
+		if s.Armed[tStatusDue] && i%3 == 2 {
+			feed(tick{tStatusDue})
+		}
+		if s.InFlight > 0 {
+			feed(sent{})
+		}
+	}
+	for i := 1; i < len(edits); i++ {
+		if gap := edits[i].Sub(edits[i-1]); gap < policy.StatusInterval {
+			t.Errorf("edits %v apart", gap)
+		}
+	}
+	if len(edits) == 0 {
+		t.Error("the elapsed time never moved on the status message")
 	}
 }
 

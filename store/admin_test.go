@@ -21,14 +21,14 @@ func TestChargeBackTakesAllOrNothingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 7 of the 10 are held by a job: nothing is taken.
-	if _, err := s.ChargeBack("ch-1", "u1", 900); !errors.Is(err, ErrInsufficient) {
+	if _, err := chargeBack(s, "ch-1", "u1", 900); !errors.Is(err, ErrInsufficient) {
 		t.Fatalf("charge-back of spent credits: %v", err)
 	}
 	j.Outcome = messages.OutcomeFailed
-	if _, err := s.FinishJob(j); err != nil {
+	if _, err := finish(s, j); err != nil {
 		t.Fatal(err)
 	}
-	cb, err := s.ChargeBack("ch-1", "u2", 900)
+	cb, err := chargeBack(s, "ch-1", "u2", 900)
 	if err != nil || cb.Adjust.Amount != -10 || cb.Adjust.By != 900 || cb.Resumed {
 		t.Fatalf("charge-back: %+v %v", cb, err)
 	}
@@ -36,23 +36,23 @@ func TestChargeBackTakesAllOrNothingOnce(t *testing.T) {
 		t.Fatalf("balance %d held %d, want 0/0", b, h)
 	}
 	// The same try again resumes; another try is refused while this one stands.
-	if again, err := s.ChargeBack("ch-1", "u2", 900); err != nil || !again.Resumed || again.Adjust.Seq != cb.Adjust.Seq {
+	if again, err := chargeBack(s, "ch-1", "u2", 900); err != nil || !again.Resumed || again.Adjust.Seq != cb.Adjust.Seq {
 		t.Fatalf("same try again: %+v %v", again, err)
 	}
-	if _, err := s.ChargeBack("ch-1", "u3", 900); !errors.Is(err, ErrDuplicate) {
+	if _, err := chargeBack(s, "ch-1", "u3", 900); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("second try: %v", err)
 	}
 	// Telegram refused the refund: the credits go back and a later try may be made.
-	if _, err := s.UndoChargeBack("ch-1", "u2", 900); err != nil {
+	if _, err := undoChargeBack(s, "ch-1", "u2", 900); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := balances(t, s, 1); b != 10 {
 		t.Fatalf("balance after the undo: %d", b)
 	}
-	if _, err := s.ChargeBack("ch-1", "u3", 900); err != nil {
+	if _, err := chargeBack(s, "ch-1", "u3", 900); err != nil {
 		t.Fatalf("a try after an undone one: %v", err)
 	}
-	if _, err := s.ChargeBack("ch-2", "u4", 900); !errors.Is(err, ErrNoPurchase) {
+	if _, err := chargeBack(s, "ch-2", "u4", 900); !errors.Is(err, ErrNoPurchase) {
 		t.Fatalf("unknown charge: %v", err)
 	}
 }
@@ -77,30 +77,39 @@ func TestPurchaseIsCreditedOncePerCharge(t *testing.T) {
 	}
 }
 
-func TestRefundJob(t *testing.T) {
+func TestRefundDeliveredOnce(t *testing.T) {
 	s := open(t)
 	grant(t, s, 1, 20)
-	inFlight, _ := startJob(t, s, 1, 10)
-	r, err := s.RefundJob(inFlight.ID, 900)
-	if err != nil || !r.Released || r.Job.Failure == nil || r.Job.Failure.Reason != messages.ReasonCancelled {
-		t.Fatalf("refund of a job in flight: %+v, %v", r, err)
+	refund := func(id uint64) (Entry, error) {
+		var e Entry
+		_, err := s.WithUser(1, func(tx *UserTx) error {
+			var err error
+			_, e, err = tx.RefundDelivered(id, 900)
+			return err
+		})
+		return e, err
 	}
-	if _, err := s.RefundJob(inFlight.ID, 900); !errors.Is(err, ErrAlreadyReleased) {
-		t.Fatalf("second refund of a released job: %v", err)
+	failed, _ := startJob(t, s, 1, 10)
+	failed.Outcome = messages.OutcomeFailed
+	if _, err := finish(s, failed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refund(failed.ID); !errors.Is(err, ErrAlreadyReleased) {
+		t.Fatalf("refund of a released job: %v", err)
 	}
 	delivered, _ := startJob(t, s, 1, 10)
 	delivered.Outcome = messages.OutcomeDone
-	if _, err := s.FinishJob(delivered); err != nil {
+	if _, err := finish(s, delivered); err != nil {
 		t.Fatal(err)
 	}
-	r, err = s.RefundJob(delivered.ID, 900)
-	if err != nil || r.Released || r.Adjust.Amount != 10 || r.Adjust.Key != RefundJobKey(delivered.ID) || r.User.Balance != 20 {
-		t.Fatalf("refund of a delivered job: %+v, %v", r, err)
+	e, err := refund(delivered.ID)
+	if err != nil || e.Amount != 10 || e.Key != RefundJobKey(delivered.ID) || e.By != 900 {
+		t.Fatalf("refund of a delivered job: %+v, %v", e, err)
 	}
-	if _, err := s.RefundJob(delivered.ID, 900); !errors.Is(err, ErrDuplicate) {
+	if _, err := refund(delivered.ID); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("second refund of a delivered job: %v", err)
 	}
-	if _, err := s.RefundJob(99, 900); !errors.Is(err, ErrNoJob) {
+	if _, err := refund(99); !errors.Is(err, ErrNoJob) {
 		t.Fatalf("refund of no job: %v", err)
 	}
 	if b, h := balances(t, s, 1); b != 20 || h != 0 {
@@ -117,13 +126,13 @@ func TestAdjustNeverBelowHeld(t *testing.T) {
 	if _, err := startJob(t, s, 1, 15); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Adjust(1, -6, "a", "", 900); !errors.Is(err, ErrInsufficient) {
+	if _, _, err := adjust(s, 1, -6, "a", "", 900); !errors.Is(err, ErrInsufficient) {
 		t.Fatalf("adjust below held: %v", err)
 	}
-	if u, _, err := s.Adjust(1, -5, "b", "", 900); err != nil || u.Available() != 0 {
+	if u, _, err := adjust(s, 1, -5, "b", "", 900); err != nil || u.Available() != 0 {
 		t.Fatalf("adjust to zero: %+v %v", u, err)
 	}
-	if _, _, err := s.Adjust(2, 5, "c", "", 900); !errors.Is(err, ErrNoUser) {
+	if _, _, err := adjust(s, 2, 5, "c", "", 900); !errors.Is(err, ErrNoUser) {
 		t.Fatalf("adjust of nobody: %v", err)
 	}
 }
@@ -136,7 +145,7 @@ func TestStatsCountToday(t *testing.T) {
 	}
 	j, _ := startJob(t, s, 1, 10)
 	j.Outcome = messages.OutcomeDone
-	if _, err := s.FinishJob(j); err != nil {
+	if _, err := finish(s, j); err != nil {
 		t.Fatal(err)
 	}
 	startJob(t, s, 1, 3)
@@ -151,4 +160,46 @@ func TestStatsCountToday(t *testing.T) {
 	if st, _ := s.Stats(time.Now().Add(time.Hour)); st.Jobs != 0 || st.CreditsSold != 0 || st.Sellers != 1 {
 		t.Fatalf("stats from the future: %+v", st)
 	}
+}
+
+// chargeBack takes a payment's credits back in its buyer's transaction, as the buyer's session does.
+func chargeBack(s *Store, charge, attempt string, by int64) (ChargeBack, error) {
+	p, err := s.PurchaseOf(charge)
+	if err != nil {
+		return ChargeBack{}, err
+	}
+	var cb ChargeBack
+	_, err = s.WithUser(p.UserID, func(tx *UserTx) error {
+		var err error
+		cb, err = tx.ChargeBack(charge, attempt, by)
+		return err
+	})
+	return cb, err
+}
+
+func undoChargeBack(s *Store, charge, attempt string, by int64) (Entry, error) {
+	p, err := s.PurchaseOf(charge)
+	if err != nil {
+		return Entry{}, err
+	}
+	var e Entry
+	_, err = s.WithUser(p.UserID, func(tx *UserTx) error {
+		var err error
+		e, err = tx.UndoChargeBack(charge, attempt, by)
+		return err
+	})
+	return e, err
+}
+
+func adjust(s *Store, uid, amount int64, key, note string, by int64) (User, Entry, error) {
+	var e Entry
+	u, err := s.WithUser(uid, func(tx *UserTx) error {
+		if !tx.Exists() {
+			return ErrNoUser
+		}
+		var err error
+		e, err = tx.Adjust(amount, key, note, by)
+		return err
+	})
+	return u, e, err
 }

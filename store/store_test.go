@@ -73,11 +73,11 @@ func TestHoldThenCaptureOnce(t *testing.T) {
 		t.Fatalf("after hold: balance %d held %d", b, h)
 	}
 	j.Stage, j.Outcome = messages.StageDelivered, messages.OutcomeDone
-	if _, err := s.FinishJob(j); err != nil {
+	if _, err := finish(s, j); err != nil {
 		t.Fatal(err)
 	}
 	j.Outcome = messages.OutcomeFailed
-	if _, err := s.FinishJob(j); !errors.Is(err, ErrFinished) {
+	if _, err := finish(s, j); !errors.Is(err, ErrFinished) {
 		t.Fatalf("second finish: %v, want ErrFinished", err)
 	}
 	if b, h := balances(t, s, 1); b != 10 || h != 0 {
@@ -103,7 +103,7 @@ func TestReleaseGivesCreditsBack(t *testing.T) {
 	grant(t, s, 1, 20)
 	j, _ := startJob(t, s, 1, 10)
 	j.Outcome = messages.OutcomeFailed
-	if _, err := s.FinishJob(j); err != nil {
+	if _, err := finish(s, j); err != nil {
 		t.Fatal(err)
 	}
 	if b, h := balances(t, s, 1); b != 20 || h != 0 {
@@ -170,7 +170,7 @@ func TestSaveRefusesAFinishedJob(t *testing.T) {
 	j, _ := startJob(t, s, 1, 10)
 	stale := j
 	j.Outcome = messages.OutcomeFailed
-	if _, err := s.FinishJob(j); err != nil {
+	if _, err := finish(s, j); err != nil {
 		t.Fatal(err)
 	}
 	stale.Stage = messages.StageSubmitted
@@ -221,4 +221,23 @@ func TestSecondOpenFailsFast(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}
+}
+
+// finish ends a job in its seller's transaction, as the seller's session does: an outcome of
+// done is a delivery, failed a failure.
+func finish(s *Store, j messages.Job) (messages.Job, error) {
+	switch {
+	case j.Outcome == messages.OutcomeDone:
+		j.Stage, j.Failure = messages.StageDelivered, nil
+	case j.Outcome == messages.OutcomeFailed && j.Failure == nil:
+		j.Failure = &messages.Failure{Class: messages.Internal, Reason: messages.ReasonInternal}
+	}
+	j.Outcome = messages.OutcomeNone
+	var out messages.Job
+	_, err := s.WithUser(j.UserID, func(tx *UserTx) error {
+		var err error
+		out, err = tx.Finish(j)
+		return err
+	})
+	return out, err
 }

@@ -94,7 +94,8 @@ func TestBlockedChatIsNotWrittenToAgain(t *testing.T) {
 	tg.Seller(1, "ru", "A")
 	tg.Block(1)
 	var told atomic.Int32
-	g, _ := New(Config{Token: testkit.BotToken, APIURL: tg.URL(), PerChat: time.Millisecond, OnBlocked: func(int64) { told.Add(1) }})
+	g, _ := New(Config{Token: testkit.BotToken, APIURL: tg.URL(), PerChat: time.Millisecond})
+	g.OnBlocked(func(int64) { told.Add(1) })
 	for range 3 {
 		if _, err := g.Send(context.Background(), 1, "hello?", nil); err == nil {
 			t.Fatal("sent to a blocked chat")
