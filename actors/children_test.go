@@ -11,10 +11,10 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 
+	"neurocards/clock"
 	"neurocards/config"
 	"neurocards/kie"
 	"neurocards/messages"
-	"neurocards/clock"
 	"neurocards/metrics"
 	"neurocards/store"
 	"neurocards/telegram"

@@ -116,10 +116,10 @@ type (
 		Text string
 		Kb   telegram.Keyboard
 	}
-	report     struct{}                // tell the session how the job ended (JobEnded with the job)
-	removeFile struct{ Path string }   // the result file is no longer needed
-	markTold   struct{}                // the seller has been told how the job ended
-	stopSelf   struct{}                // nothing is left to do
+	report     struct{}                     // tell the session how the job ended (JobEnded with the job)
+	removeFile struct{ Path string }        // the result file is no longer needed
+	markTold   struct{}                     // the seller has been told how the job ended
+	stopSelf   struct{}                     // nothing is left to do
 	logFailure struct{ F messages.Failure } // a step failed: the operator's log line and counter
 )
 

@@ -155,7 +155,9 @@ func TestJobMachine(t *testing.T) {
 			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate post arm:status-tick:15s",
 			[]check{stage(messages.StageUploading), attempts(1, 0)}},
 		{"a job resumed while uploading uploads again without using an attempt",
-			fresh(func(s *jobState) { s.Job.Stage, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageUploading, 2, 500 }), messages.JobStart{},
+			fresh(func(s *jobState) {
+				s.Job.Stage, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageUploading, 2, 500
+			}), messages.JobStart{},
 			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
 			[]check{stage(messages.StageUploading), attempts(2, 0)}},
 		{"a job resumed at submitted reads its task at once and creates none",
@@ -165,7 +167,9 @@ func TestJobMachine(t *testing.T) {
 			"arm:deadline:30m0s arm:attempt:10m0s read:task1 arm:status-tick:15s edit",
 			[]check{stage(messages.StageSubmitted)}},
 		{"a job resumed at generated delivers",
-			fresh(func(s *jobState) { s.Job.Stage, s.Job.ResultURL, s.Job.StatusMessageID = messages.StageGenerated, "http://r/1.mp4", 500 }), messages.JobStart{},
+			fresh(func(s *jobState) {
+				s.Job.Stage, s.Job.ResultURL, s.Job.StatusMessageID = messages.StageGenerated, "http://r/1.mp4", 500
+			}), messages.JobStart{},
 			"arm:deadline:30m0s spawn:deliver edit",
 			[]check{attempts(0, 1)}},
 		{"a job resumed after delivery reports it",
@@ -262,7 +266,9 @@ func TestJobMachine(t *testing.T) {
 			state(messages.StageUploading, func(s *jobState) { s.Job.DelayNotified = true }), messages.StepFailed{Run: 1, Step: gen, Failure: breakerOff},
 			"retire:generate log:upstream_down cancel:attempt arm:retry-gen:5s edit", nil},
 		{"a parked job looks again when its recheck is due",
-			state(messages.StageQueued, func(s *jobState) { s.Job.Parked, s.Job.GenAttempts, s.GenActive, s.Live, s.Armed[tRetryGen] = true, 1, false, 0, true }), tick{tRetryGen},
+			state(messages.StageQueued, func(s *jobState) {
+				s.Job.Parked, s.Job.GenAttempts, s.GenActive, s.Live, s.Armed[tRetryGen] = true, 1, false, 0, true
+			}), tick{tRetryGen},
 			"arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
 			[]check{stage(messages.StageUploading), attempts(1, 0)}},
 		{"the attempt's deadline abandons it and schedules another",

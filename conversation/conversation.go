@@ -25,10 +25,10 @@ import (
 type Facts interface {
 	// Job is one of this seller's jobs; another seller's job is reported as missing.
 	Job(id uint64) (messages.Job, bool, error)
-	Jobs(limit int) ([]messages.Job, error)       // newest first
-	Ledger(limit int) ([]store.Entry, error)      // newest first
-	KeyExists(key string) bool                    // a ledger idempotency key is taken
-	InFlight() (int, error)                       // the seller's jobs not yet ended
+	Jobs(limit int) ([]messages.Job, error)  // newest first
+	Ledger(limit int) ([]store.Entry, error) // newest first
+	KeyExists(key string) bool               // a ledger idempotency key is taken
+	InFlight() (int, error)                  // the seller's jobs not yet ended
 }
 
 // Input is one update and what the shell knows about it.

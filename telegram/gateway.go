@@ -91,9 +91,9 @@ type Gateway struct {
 	mu        sync.Mutex
 	chats     map[int64]*chat
 	onBlocked func(chatID int64)
-	calls int
-	busy  int           // chats whose queue is being drained
-	idle  chan struct{} // closed when busy drops to 0; nil when nobody waits
+	calls     int
+	busy      int           // chats whose queue is being drained
+	idle      chan struct{} // closed when busy drops to 0; nil when nobody waits
 }
 
 // chat is the per-chat state: its rate limiter, a pause after a 429, and a FIFO of posted calls.
