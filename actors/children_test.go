@@ -82,7 +82,7 @@ func (w *world) photoJob(t *testing.T) messages.Job {
 func TestGeneratorReportsEveryFactInOrder(t *testing.T) {
 	w := newWorld(t)
 	j := w.photoJob(t)
-	w.probe.SpawnChild(newGenerator(w.d, j, 1), "generate", spawnOpts("1")...)
+	w.probe.SpawnChild(newGenerator(w.d, j, 1), "generate", w.d.spawnOpts("generate", "1")...)
 
 	up := testkit.ExpectMsg[messages.PhotoUploaded](w.probe, expect)
 	created := testkit.ExpectMsg[messages.TaskCreated](w.probe, expect)
@@ -134,7 +134,7 @@ func TestReadTaskSaysWhatKIESaid(t *testing.T) {
 func TestGeneratorPanicBecomesAnInternalFailure(t *testing.T) {
 	w := newWorld(t)
 	w.d.Hooks.BeforeGenerate = func(uint64) { panic("boom") }
-	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", spawnOpts("1")...)
+	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", w.d.spawnOpts("generate", "1")...)
 	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
 	if f.Step != messages.StepGenerate || f.Failure.Class != messages.Internal {
 		t.Errorf("failure: %+v", f)
@@ -153,7 +153,7 @@ func TestGeneratorWaitsOutAnOpenBreaker(t *testing.T) {
 	if s := w.d.KIE.BreakerState(); s != "open" {
 		t.Fatalf("breaker %s", s)
 	}
-	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", spawnOpts("1")...)
+	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", w.d.spawnOpts("generate", "1")...)
 	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
 	if f.Failure.Reason != messages.ReasonUpstreamDown {
 		t.Errorf("failure: %+v", f.Failure)
@@ -177,13 +177,13 @@ func TestSenderRetriesDeliveryNotGeneration(t *testing.T) {
 		Stage: messages.StageGenerated, TaskID: task, ResultURL: rec.ResultURLs[0]}
 
 	w.kf.FailFiles(1, 503)
-	w.probe.SpawnChild(newSender(w.d, j, 1), "deliver", spawnOpts("1")...)
+	w.probe.SpawnChild(newSender(w.d, j, 1), "deliver", w.d.spawnOpts("deliver", "1")...)
 	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
 	if f.Step != messages.StepDeliver || f.Failure.Class != messages.Transient {
 		t.Fatalf("failure: %+v", f)
 	}
 
-	w.probe.SpawnChild(newSender(w.d, j, 2), "deliver", spawnOpts("2")...)
+	w.probe.SpawnChild(newSender(w.d, j, 2), "deliver", w.d.spawnOpts("deliver", "2")...)
 	got := testkit.ExpectMsg[messages.Downloaded](w.probe, expect)
 	sent := testkit.ExpectMsg[messages.Delivered](w.probe, expect)
 	if got.Run != 2 || sent.Run != 2 || sent.MessageID == 0 || sent.FileID == "" {

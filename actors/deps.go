@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -33,8 +34,10 @@ type Deps struct {
 	Log      *slog.Logger
 	Metrics  *metrics.Counters
 	Hooks    Hooks
-	// Clock is where actors take time from and arm their timers; nil means the wall clock.
+	// Clock is where actors take time from and arm their timers.
 	Clock clock.Clock
+	// Alive counts the actors running, by kind.
+	Alive *Alive
 }
 
 // Hooks let tests inject faults at points a real failure could strike. All nil in production.
@@ -42,6 +45,9 @@ type Hooks struct {
 	// BeforeGenerate runs in the generator's worker before it touches KIE; a panic there is a bug
 	// in the generator as far as the job can tell.
 	BeforeGenerate func(jobID uint64)
+	// OnReceive runs inside every actor's Receive, before the actor sees the message: a panic
+	// there is a panic in that actor (kind: router, session, job, generate, deliver).
+	OnReceive func(kind string, msg any)
 }
 
 // OutputsDir is where results are written before they are sent.
@@ -65,31 +71,72 @@ func (d *Deps) policy() Policy {
 // inbox is the inbox size of every actor: small, since hollywood preallocates it and grows it on demand.
 const inbox = 16
 
-// spawnOpts are the options every actor is spawned with: a small inbox, a deterministic id, and
-// the recover middleware, so hollywood never restarts an actor by itself (past MaxRestarts
-// v1.0.5 crashes the process).
-func spawnOpts(id string) []actor.OptFunc {
-	return []actor.OptFunc{actor.WithID(id), actor.WithInboxSize(inbox), actor.WithMaxRestarts(1 << 30), actor.WithMiddleware(recoverToParent)}
+// spawnOpts are the options every actor of a kind is spawned with: a small inbox, a
+// deterministic id, and the middleware that counts it alive and turns a panic into a message to
+// its parent, so hollywood never restarts an actor by itself (past MaxRestarts v1.0.5 crashes the
+// process).
+func (d *Deps) spawnOpts(kind, id string) []actor.OptFunc {
+	return []actor.OptFunc{actor.WithID(id), actor.WithInboxSize(inbox), actor.WithMaxRestarts(1 << 30), actor.WithMiddleware(d.middleware(kind))}
 }
 
-// recoverToParent turns a panic in Receive into a Crashed message to the actor's parent (or to the
-// actor itself when it has none), so the owner decides what the crash means.
-func recoverToParent(next actor.ReceiveFunc) actor.ReceiveFunc {
-	return func(c *actor.Context) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
+// middleware counts the actors of a kind alive, and recovers a panic in Receive as a Crashed
+// message to the actor's parent (or a log line when it has none), so the owner decides what the
+// crash means.
+func (d *Deps) middleware(kind string) actor.MiddlewareFunc {
+	return func(next actor.ReceiveFunc) actor.ReceiveFunc {
+		return func(c *actor.Context) {
+			switch c.Message().(type) {
+			case actor.Started:
+				d.Alive.add(kind, 1)
+			case actor.Stopped:
+				d.Alive.add(kind, -1)
 			}
-			msg := messages.Crashed{ID: c.PID().ID, Reason: fmt.Sprint(v), Stack: string(debug.Stack())}
-			if p := c.Parent(); p != nil {
-				c.Engine().Send(p, msg)
-				return
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				msg := messages.Crashed{ID: c.PID().ID, Reason: fmt.Sprint(v), Stack: string(debug.Stack())}
+				if p := c.Parent(); p != nil {
+					c.Engine().Send(p, msg)
+					return
+				}
+				d.Log.Error("actor panicked", "actor", msg.ID, "panic", msg.Reason, "stack", msg.Stack)
+			}()
+			if h := d.Hooks.OnReceive; h != nil {
+				h(kind, c.Message())
 			}
-			slog.Error("actor panicked", "actor", msg.ID, "panic", msg.Reason, "stack", msg.Stack)
-		}()
-		next(c)
+			next(c)
+		}
 	}
+}
+
+// Alive counts the actors running, by kind: router, session, job, generate, deliver.
+type Alive struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (a *Alive) add(kind string, n int) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = map[string]int{}
+	}
+	a.n[kind] += n
+}
+
+// Count is how many actors of the kind are running.
+func (a *Alive) Count(kind string) int {
+	if a == nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n[kind]
 }
 
 // stopped tells the actor's owner it has stopped for good; call it from actor.Stopped.

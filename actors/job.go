@@ -114,7 +114,7 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		if eff.Step == messages.StepDeliver {
 			p = newSender(a.d, j, run)
 		}
-		a.kids[stepIndex(eff.Step)] = c.SpawnChild(p, string(eff.Step), spawnOpts(strconv.Itoa(run))...)
+		a.kids[stepIndex(eff.Step)] = c.SpawnChild(p, string(eff.Step), a.d.spawnOpts(string(eff.Step), strconv.Itoa(run))...)
 	case retireChild:
 		if i := stepIndex(eff.Step); a.kids[i] != nil {
 			a.e.Poison(a.kids[i])

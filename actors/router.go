@@ -44,7 +44,7 @@ func NewRouter(d *Deps, onStopped func()) actor.Producer {
 const RouterID = "main"
 
 // RouterOpts are the options to spawn the router with.
-func RouterOpts() []actor.OptFunc { return spawnOpts(RouterID) }
+func RouterOpts(d *Deps) []actor.OptFunc { return d.spawnOpts("router", RouterID) }
 
 func (r *router) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
@@ -263,7 +263,7 @@ func (r *router) session(c *actor.Context, uid int64) *actor.PID {
 	if pid, ok := r.sessions[uid]; ok {
 		return pid
 	}
-	pid := c.SpawnChild(newSession(r.d, uid), "session", spawnOpts(strconv.FormatInt(uid, 10))...)
+	pid := c.SpawnChild(newSession(r.d, uid), "session", r.d.spawnOpts("session", strconv.FormatInt(uid, 10))...)
 	r.sessions[uid] = pid
 	return pid
 }

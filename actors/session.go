@@ -212,7 +212,7 @@ func (s *session) spawnJob(c *actor.Context, j messages.Job) {
 	if _, running := s.jobs[j.ID]; running {
 		return
 	}
-	s.jobs[j.ID] = c.SpawnChild(newJob(s.d, j), "job", spawnOpts(strconv.FormatUint(j.ID, 10))...)
+	s.jobs[j.ID] = c.SpawnChild(newJob(s.d, j), "job", s.d.spawnOpts("job", strconv.FormatUint(j.ID, 10))...)
 }
 
 var (

@@ -59,7 +59,11 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{})
+	clk := opt.Clock
+	if clk == nil {
+		clk = clock.Real
+	}
+	st, err := store.Open(cfg.DataDir, store.Options{Now: clk.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +94,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		Logger:          log,
 	})
 	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log}
-	clk := opt.Clock
-	if clk == nil {
-		clk = clock.Real
-	}
-	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk}
+	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{}}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
 	}
@@ -122,7 +122,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	treeStopped := make(chan struct{})
-	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts()...)
+	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts(a.deps)...)
 	a.mu.Lock()
 	a.engine, a.router = engine, router
 	a.mu.Unlock()
@@ -236,6 +236,9 @@ func (a *App) Operate(ctx context.Context, cmd messages.OperatorCommand) (messag
 	}
 	return actors.Ask(engine, router, cmd, wait), nil
 }
+
+// Alive is how many actors of a kind are running: router, session, job, generate, deliver.
+func (a *App) Alive(kind string) int { return a.deps.Alive.Count(kind) }
 
 // OutputsDir is where results wait on disk between download and delivery.
 func (a *App) OutputsDir() string { return a.deps.OutputsDir() }

@@ -323,16 +323,19 @@ func TestSellerBlockedTheBot(t *testing.T) {
 }
 
 func TestWholeJobDeadline(t *testing.T) {
-	b := start(t, func(c *config.Config) { c.Timing.JobTimeout = 700 * time.Millisecond })
+	b := startClocked(t, func(c *config.Config) { c.Timing.JobTimeout, c.Timing.KIEAttemptTimeout = 30*time.Minute, 10*time.Minute })
 	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Forever: true} })
 	s := startSeller(t, b, 10, "ru")
 	status := order(t, s, "video", "Ваза")
+	waitForJob(t, b, 10, "the task created", func(j messages.Job) bool { return j.Stage == messages.StageSubmitted })
+	// Two attempts of ten minutes, then the job's own deadline in the third.
+	advanceUntil(t, b, time.Minute, "the deadline", saw(s, contains("слишком много времени")))
 	failedWith(t, s, status.ID, "слишком много времени")
 	if got := b.ledger(10); got != "grant+20 hold(10) release(10)" {
 		t.Errorf("ledger: %s", got)
 	}
-	if j := onlyJob(t, b, 10); j.Failure.Reason != messages.ReasonTimeout || j.GenAttempts != 1 {
-		t.Errorf("job: attempts %d failure %+v", j.GenAttempts, j.Failure)
+	if j := onlyJob(t, b, 10); j.Failure.Reason != messages.ReasonTimeout || j.GenAttempts != 3 || j.FinishedAt.Sub(j.CreatedAt) < 30*time.Minute {
+		t.Errorf("job: attempts %d failure %+v, ended %v after it began", j.GenAttempts, j.Failure, j.FinishedAt.Sub(j.CreatedAt))
 	}
 }
 

@@ -223,3 +223,43 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// startClocked runs the bot on a fake clock (b.Clock): backoffs, polls, deadlines and status
+// edits happen only when the test advances it.
+// The clock moves on while the bot talks to the fakes over HTTP, so by default a job has all
+// the fake time it needs.
+func startClocked(t *testing.T, configure ...func(*config.Config)) *bot {
+	t.Helper()
+	roomy := func(c *config.Config) { c.Timing.JobTimeout, c.Timing.KIEAttemptTimeout = 24*time.Hour, 24*time.Hour }
+	return startWith(t, harness.Options{FakeClock: true}, append([]func(*config.Config){roomy}, configure...)...)
+}
+
+// advanceUntil moves the fake clock on by step until cond holds, letting the bot act on the
+// timers each step fires; it fails the test if cond does not hold within wait (real time).
+func advanceUntil(t *testing.T, b *bot, step time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v of real time (fake time %v)", what, wait, b.Clock.Now())
+		}
+		armed := b.Clock.Armed()
+		b.Clock.Advance(step)
+		select {
+		case <-armed: // the bot armed its next timer: it acted on the ones that fired
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// saw reports whether the seller has a message from the bot that matches ok (edits included).
+func saw(s *tgfake.Seller, ok func(tgfake.Message) bool) func() bool {
+	return func() bool {
+		for _, m := range s.Messages() {
+			if ok(m) {
+				return true
+			}
+		}
+		return false
+	}
+}

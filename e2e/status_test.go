@@ -1,55 +1,58 @@
 package e2e
 
 import (
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
 
 	"neurocards/config"
+	"neurocards/messages"
 	"neurocards/testkit/kiefake"
+	"neurocards/testkit/tgfake"
 )
 
-// TestStatusEditsAreCoalesced: the status message follows the job (queued, generating with the
-// elapsed time, sending, done) with at most one edit per interval and never the same text twice.
+// TestStatusEditsAreCoalesced: the status message follows the job (generating with the elapsed
+// time, sending, done) with at most one edit per interval of the bot's clock and never the same
+// text twice. The clock is the test's: the elapsed time each edit shows is when the bot made it.
 func TestStatusEditsAreCoalesced(t *testing.T) {
-	const interval = 300 * time.Millisecond
-	b := start(t, func(c *config.Config) {
+	const interval = 3 * time.Second
+	b := startClocked(t, func(c *config.Config) {
 		c.Timing.StatusInterval = interval
-		c.Timing.StatusTick = 20 * time.Millisecond
-		c.Timing.PollMin, c.Timing.PollMax = 20*time.Millisecond, 20*time.Millisecond
+		c.Timing.StatusTick = time.Second
+		c.Timing.PollMin, c.Timing.PollMax = time.Second, time.Second
 	})
-	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Waiting: 40, Generating: 40} })
+	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Waiting: 10, Generating: 10} })
 	s := startSeller(t, b, 31, "ru")
 	status := order(t, s, "video", "Лампа")
-	s.ExpectNew(t, wait, status.ID, "the video", isFile("sendVideo"))
-	statusSays(t, s, status.ID, "Готово")
+	waitForJob(t, b, 31, "the task created", func(j messages.Job) bool { return j.Stage == messages.StageSubmitted })
+	advanceUntil(t, b, 500*time.Millisecond, "the video", saw(s, isFile("sendVideo")))
+	advanceUntil(t, b, 500*time.Millisecond, "the status to say done", saw(s, func(m tgfake.Message) bool { return m.ID == status.ID && contains("Готово")(m) }))
 
-	var edits []time.Time
 	var texts []string
 	for _, c := range b.Telegram.Calls("editMessageText") {
 		if c.Fields["message_id"] == strconv.Itoa(status.ID) && c.Status == 200 {
-			edits = append(edits, c.At)
 			texts = append(texts, c.Fields["text"])
 		}
 	}
-	if len(edits) < 3 {
-		t.Fatalf("edits: %d (%q), want the generating time to tick and the end to show", len(edits), texts)
-	}
-	for i := 1; i < len(edits); i++ {
-		if gap := edits[i].Sub(edits[i-1]); gap < interval-20*time.Millisecond {
-			t.Errorf("edits %d and %d are %v apart, want ≥ %v", i-1, i, gap, interval)
+	elapsed := regexp.MustCompile(`Генерирую… (\d+):(\d\d)`)
+	var shown []time.Duration
+	for i, text := range texts {
+		if i > 0 && text == texts[i-1] {
+			t.Errorf("edit %d repeats %q", i, text)
 		}
-		if texts[i] == texts[i-1] {
-			t.Errorf("edit %d repeats %q", i, texts[i])
-		}
-	}
-	var sawElapsed bool
-	for _, text := range texts {
-		if contains("Генерирую… 0:0")(tgMessage(text)) {
-			sawElapsed = true
+		if m := elapsed.FindStringSubmatch(text); m != nil {
+			min, _ := strconv.Atoi(m[1])
+			sec, _ := strconv.Atoi(m[2])
+			shown = append(shown, time.Duration(min)*time.Minute+time.Duration(sec)*time.Second)
 		}
 	}
-	if !sawElapsed {
-		t.Errorf("no edit showed the elapsed time: %q", texts)
+	if len(shown) < 3 {
+		t.Fatalf("edits showing the elapsed time: %d (%q), want the generating time to tick", len(shown), texts)
+	}
+	for i := 1; i < len(shown); i++ {
+		if gap := shown[i] - shown[i-1]; gap < interval {
+			t.Errorf("edits %d and %d show %v and %v: %v apart on the bot's clock, want ≥ %v", i-1, i, shown[i-1], shown[i], gap, interval)
+		}
 	}
 }

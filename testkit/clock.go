@@ -9,7 +9,9 @@ import (
 )
 
 // FakeClock is a clock.Clock that moves only when a test advances it. Timers due by the new time
-// fire in order of their due time, each in its own goroutine as time.AfterFunc does.
+// fire in order of their due time, one after another on the advancing goroutine — so an actor
+// receives its timers' messages in the order they were due. A timer's function must not block
+// (the actors' only send a message).
 type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -82,7 +84,7 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 	sort.SliceStable(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	for _, t := range due {
-		go t.f()
+		t.f()
 	}
 }
 

@@ -34,6 +34,9 @@ type Options struct {
 	Hooks   actors.Hooks
 	// Configure adjusts the configuration after the fast defaults are applied.
 	Configure func(*config.Config)
+	// FakeClock runs the actors on a testkit.FakeClock (Env.Clock) that only the test moves:
+	// backoffs, polls, deadlines and status edits happen when the test advances it.
+	FakeClock bool
 }
 
 // Env is a running bot with its fakes.
@@ -42,6 +45,7 @@ type Env struct {
 	KIE      *kiefake.Server
 	App      *app.App
 	Config   config.Config
+	Clock    *testkit.FakeClock // with Options.FakeClock; it keeps its time across restarts
 
 	opt     Options
 	tempDir string
@@ -66,6 +70,9 @@ func Start(opt Options) (*Env, error) {
 	if e.opt.Logger == nil {
 		e.opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if opt.FakeClock {
+		e.Clock = testkit.NewFakeClock(time.Time{})
+	}
 	e.Telegram = tgfake.New(BotToken)
 	e.KIE = kiefake.New(KIEKey)
 	cfg := config.Defaults()
@@ -86,7 +93,11 @@ func Start(opt Options) (*Env, error) {
 }
 
 func (e *Env) startBot() error {
-	a, err := app.New(e.Config, app.Options{Logger: e.opt.Logger, Hooks: e.opt.Hooks})
+	opt := app.Options{Logger: e.opt.Logger, Hooks: e.opt.Hooks}
+	if e.Clock != nil {
+		opt.Clock = e.Clock
+	}
+	a, err := app.New(e.Config, opt)
 	if err != nil {
 		return err
 	}
