@@ -323,7 +323,9 @@ func TestSellerBlockedTheBot(t *testing.T) {
 }
 
 func TestWholeJobDeadline(t *testing.T) {
-	b := startClocked(t, func(c *config.Config) { c.Timing.JobTimeout, c.Timing.KIEAttemptTimeout = 30*time.Minute, 10*time.Minute })
+	b := startClocked(t, func(c *config.Config) {
+		c.Timing.JobTimeout, c.Timing.KIEAttemptTimeout = 30*time.Minute, 10*time.Minute
+	})
 	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Forever: true} })
 	s := startSeller(t, b, 10, "ru")
 	status := order(t, s, "video", "Ваза")
