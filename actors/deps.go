@@ -5,6 +5,7 @@
 package actors
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -22,6 +23,7 @@ import (
 	"neurocards/metrics"
 	"neurocards/store"
 	"neurocards/telegram"
+	"neurocards/texts"
 )
 
 // Deps is what every actor works with. The real clients, never stand-ins: tests point them at the
@@ -97,6 +99,9 @@ func (d *Deps) middleware(kind string) actor.MiddlewareFunc {
 					return
 				}
 				msg := messages.Crashed{ID: c.PID().ID, Reason: fmt.Sprint(v), Stack: string(debug.Stack())}
+				if u, ok := c.Message().(messages.Update); ok {
+					d.dropUpdate(u, msg)
+				}
 				if p := c.Parent(); p != nil {
 					c.Engine().Send(p, msg)
 					return
@@ -109,6 +114,22 @@ func (d *Deps) middleware(kind string) actor.MiddlewareFunc {
 			next(c)
 		}
 	}
+}
+
+// dropUpdate is an update whose handling panicked before its effect was persisted: the seller
+// hears that something went wrong, and the poller may go on (nothing of it was persisted, so it
+// has nothing to confirm twice).
+func (d *Deps) dropUpdate(u messages.Update, crash messages.Crashed) {
+	d.Log.Error("handling an update panicked; it is dropped", "actor", crash.ID, "update_id", u.Update.ID, "panic", crash.Reason, "stack", crash.Stack)
+	if chatID, from := updateChat(u.Update); chatID != 0 && from != nil {
+		text := texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)
+		d.Telegram.Post(from.ID, func(ctx context.Context) {
+			if _, err := d.Telegram.Send(ctx, from.ID, text, nil); err != nil {
+				d.Log.Warn("reply failed", "chat_id", from.ID, "err", err)
+			}
+		})
+	}
+	u.Done()
 }
 
 // Alive counts the actors running, by kind: router, session, job, generate, deliver.
