@@ -106,7 +106,8 @@ func (a *jobActor) persist(j messages.Job) error {
 }
 
 func (a *jobActor) do(c *actor.Context, eff Effect) {
-	j := a.s.Job
+	j, log := a.s.Job, a.log() // copies: the closures below run off the actor
+
 	switch eff := eff.(type) {
 	case spawnChild:
 		run := a.s.run(eff.Step)
@@ -140,7 +141,7 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		a.post(func(ctx context.Context) any {
 			id, err := a.d.Telegram.Send(ctx, j.ChatID, eff.Text, eff.Kb)
 			if err != nil {
-				a.log().Warn("sending the status message failed", "err", err)
+				log.Warn("sending the status message failed", "err", err)
 			}
 			return statusPosted{MessageID: id}
 		})
@@ -149,7 +150,7 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 			err := a.d.Telegram.Edit(ctx, j.ChatID, j.StatusMessageID, eff.Text, eff.Kb)
 			gone := err != nil && strings.Contains(err.Error(), "message to edit not found")
 			if err != nil && !gone {
-				a.log().Warn("editing the status message failed", "err", err)
+				log.Warn("editing the status message failed", "err", err)
 			}
 			return sent{Retryable: err != nil && !gone && telegram.Classify(err).Retryable()}
 		})
@@ -157,7 +158,7 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		a.post(func(ctx context.Context) any {
 			_, err := a.d.Telegram.Send(ctx, j.ChatID, eff.Text, eff.Kb)
 			if err != nil {
-				a.log().Warn("sending a message to the seller failed", "err", err)
+				log.Warn("sending a message to the seller failed", "err", err)
 			}
 			return sent{Retryable: err != nil && telegram.Classify(err).Retryable()}
 		})
@@ -165,16 +166,16 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		c.Send(c.Parent(), messages.JobEnded{Job: j})
 	case removeFile:
 		if err := os.Remove(eff.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			a.log().Warn("removing the result file failed", "path", eff.Path, "err", err)
+			log.Warn("removing the result file failed", "path", eff.Path, "err", err)
 		}
 	case markTold:
 		if err := a.d.Store.MarkNotified(j); err != nil {
-			a.log().Error("recording that the seller was told failed; they may be told again", "err", err)
+			log.Error("recording that the seller was told failed; they may be told again", "err", err)
 		}
 	case logFailure:
 		f := eff.F
 		a.d.Metrics.Inc("step_failures_total", "class", string(f.Class), "reason", string(f.Reason))
-		a.log().Warn("job step failed", "stage", j.Stage, "class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail)
+		log.Warn("job step failed", "stage", j.Stage, "class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail)
 	case stopSelf:
 		a.e.Poison(a.self)
 	}
