@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,10 +64,10 @@ func countSent(b *bot, method string) int {
 // stage: one KIE task, one delivery, one capture, and the status message it posted first is the
 // one that ends up saying it is done.
 func TestJobResumesFromEachStage(t *testing.T) {
-	slowRetries := func(c *config.Config) { c.Timing.RetryBase, c.Timing.RetryMax = 3*time.Second, 3*time.Second }
 	for _, tc := range []struct {
 		stage messages.Stage
 		setup func(b *bot, uid int64)
+		ready func(j messages.Job) bool // the job has settled in the stage
 		after func(b *bot, j messages.Job) // once the bot is back
 	}{
 		{
@@ -90,27 +91,37 @@ func TestJobResumesFromEachStage(t *testing.T) {
 		{
 			stage: messages.StageGenerated,
 			setup: func(b *bot, uid int64) { b.KIE.FailFiles(1, 503) },
+			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 		{
 			stage: messages.StageDownloaded,
 			setup: func(b *bot, uid int64) { b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 500}) },
+			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 	} {
 		t.Run(string(tc.stage), func(t *testing.T) {
-			b := start(t, slowRetries)
+			// The bot's clock is the test's: a job waiting to retry waits until the restart.
+			b := startClocked(t)
 			const uid = 601
 			s := b.seller(uid, "ru")
 			tc.setup(b, uid)
 			s.Send("/start")
 			s.Expect(t, wait, "the greeting", hasButton("k:card"))
 			status := order(t, s, "card", "Свеча")
-			j := waitForJob(t, b, uid, string(tc.stage), func(j messages.Job) bool { return j.Stage == tc.stage && j.StatusMessageID != 0 })
+			inStage := func() bool {
+				j := onlyJob(t, b, uid)
+				return j.Stage == tc.stage && j.StatusMessageID != 0 && (tc.ready == nil || tc.ready(j))
+			}
+			advanceUntil(t, b, time.Second, string(tc.stage), inStage)
+			j := onlyJob(t, b, uid)
 			restart(t, b)
 			if tc.after != nil {
 				tc.after(b, j)
 			}
-			s.ExpectNew(t, wait, status.ID, "the card", isFile("sendPhoto"))
-			statusSays(t, s, status.ID, "Готово")
+			advanceUntil(t, b, time.Second, "the card", saw(s, isFile("sendPhoto")))
+			advanceUntil(t, b, time.Second, "the status to say done", saw(s, func(m tgfake.Message) bool {
+				return m.ID == status.ID && strings.Contains(m.Text, "Готово")
+			}))
 			done := waitForJob(t, b, uid, "done", func(j messages.Job) bool { return j.Terminal() })
 			if done.Outcome != messages.OutcomeDone {
 				t.Fatalf("job ended %s: %+v", done.Outcome, done.Failure)
@@ -254,10 +265,7 @@ func TestDoubleTapOnGenerateMakesOneJob(t *testing.T) {
 // An attempt is counted when its retry is scheduled, with the state that schedules it, so a
 // restart during the backoff does not buy the job another KIE task.
 func TestRetryBudgetSurvivesRestarts(t *testing.T) {
-	b := start(t, func(c *config.Config) {
-		c.Limits.GenAttempts = 2
-		c.Timing.RetryBase, c.Timing.RetryMax = 2*time.Second, 2*time.Second
-	})
+	b := startClocked(t, func(c *config.Config) { c.Limits.GenAttempts = 2 })
 	b.KIE.Script(func(int, string, map[string]any) kiefake.Script {
 		return kiefake.Script{Outcome: kiefake.Outcome{Fail: true, FailCode: "500"}}
 	})
@@ -267,11 +275,13 @@ func TestRetryBudgetSurvivesRestarts(t *testing.T) {
 	s.Expect(t, wait, "the greeting", hasButton("k:card"))
 	status := order(t, s, "card", "")
 	for n := 1; n <= 2; n++ {
-		waitForJob(t, b, uid, fmt.Sprintf("waiting to retry after task %d", n), func(j messages.Job) bool {
-			return j.Terminal() || (j.Stage == messages.StageQueued && j.TasksCreated == n)
+		advanceUntil(t, b, time.Second, fmt.Sprintf("waiting to retry after task %d", n), func() bool {
+			j := onlyJob(t, b, uid)
+			return j.Failure != nil || (j.Stage == messages.StageQueued && j.TasksCreated == n)
 		})
 		restart(t, b)
 	}
+	advanceUntil(t, b, time.Second, "the failure", saw(s, contains("не справился")))
 	failedWith(t, s, status.ID, "не справился")
 	j := waitForJob(t, b, uid, "failed", func(j messages.Job) bool { return j.Terminal() })
 	if n := len(b.KIE.Tasks()); n != 2 || j.Outcome != messages.OutcomeFailed {
