@@ -76,7 +76,7 @@ func Parse(data string) (Callback, bool) {
 		return cb, arg == texts.RU || arg == texts.EN
 	case Skip, Generate, Cancel, Retry, Redo:
 		id, err := strconv.ParseUint(arg, 10, 64)
-		cb.ID = id
+		cb.ID, cb.Arg = id, strconv.FormatUint(id, 10)
 		return cb, err == nil && id != 0
 	}
 	return Callback{}, false

@@ -1,5 +1,11 @@
 // Package store keeps users, jobs, the credit ledger, payments and the Telegram update offset in one
 // bbolt file. Every invariant about money is enforced inside a single read-write transaction.
+//
+// Who writes what: a seller's record, their ledger rows, their holds, captures and releases are
+// written only through a UserTx (WithUser), and only the seller's session actor opens one — it is
+// the single writer of its seller. A job actor writes its own progress (SaveJob: stage, task id,
+// attempts, status message) but never money; the poller writes the update offset. Everyone else
+// only reads.
 package store
 
 import (
