@@ -40,6 +40,9 @@ type Deps struct {
 	Clock clock.Clock
 	// Alive counts the actors running, by kind.
 	Alive *Alive
+	// CallbackURL is the URL KIE calls back when a job's task changes, or "" when the bot has no
+	// public address (nil: never).
+	CallbackURL func(jobID uint64) string
 }
 
 // Hooks let tests inject faults at points a real failure could strike. All nil in production.

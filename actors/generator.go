@@ -51,7 +51,11 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 	if !ok {
 		return failed(messages.Failure{Class: messages.Operator, Reason: messages.ReasonUnavailable, Detail: "kind " + g.job.Kind + " is no longer configured"})
 	}
-	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), "")
+	callback := ""
+	if g.d.CallbackURL != nil {
+		callback = g.d.CallbackURL(g.job.ID)
+	}
+	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), callback)
 	if err != nil {
 		f := g.classify(ctx, err)
 		if f.Reason == messages.ReasonUpstreamDown && f.Code == "network" {

@@ -58,7 +58,8 @@ type jobState struct {
 	GenActive, SendActive bool // that attempt's child is working
 	Live                  int  // children spawned and not yet stopped
 	Reading               string
-	Reads                 int // reads of the current task in this process
+	Reads                 int  // reads of the current task in this process
+	Recheck               bool // a callback came during a read: read again if that one saw nothing
 	Armed                 [timers]bool
 
 	// The status message: what it shows, when it was last edited, and what is on its way.
@@ -373,6 +374,17 @@ func (m *machine) report(ev messages.JobEvent) {
 			return
 		}
 		m.taskRead(ev)
+	case messages.TaskCallback:
+		// KIE says the task changed: read it now rather than at the next poll. A read already
+		// under way answers it; a duplicate callback finds one under way or the job moved on.
+		if !recordOnly && j.Stage == messages.StageSubmitted {
+			if s.Reading != "" {
+				s.Recheck = true
+				return
+			}
+			m.disarm(tPoll)
+			m.read()
+		}
 	case messages.Downloaded:
 		if j.Stage == messages.StageGenerated {
 			j.Stage, j.FilePath = messages.StageDownloaded, ev.Path
@@ -410,6 +422,8 @@ func stale(s jobState, ev messages.JobEvent) bool {
 		return ev.Run != s.GenRun
 	case messages.TaskRead:
 		return ev.TaskID != s.Reading
+	case messages.TaskCallback:
+		return ev.TaskID != s.Job.TaskID
 	case messages.Downloaded:
 		return ev.Run != s.SendRun || !s.SendActive
 	case messages.Delivered:
@@ -448,6 +462,10 @@ func (m *machine) taskRead(ev messages.TaskRead) {
 	case !ev.Finished && ev.Failure != nil:
 		m.do(logFailure{*ev.Failure})
 		m.generationFailed(*ev.Failure)
+	case !ev.Finished && m.s.Recheck:
+		// KIE called back while this read was on its way: the task may have ended since.
+		m.s.Recheck = false
+		m.read()
 	case !ev.Finished:
 		m.arm(tPoll, m.pollWait())
 	case ev.Failure != nil:

@@ -225,6 +225,25 @@ func TestJobMachine(t *testing.T) {
 			messages.TaskRead{TaskID: "task1", Finished: true, ResultURL: "http://r/1.mp4"},
 			"cancel:attempt spawn:deliver edit",
 			[]check{stage(messages.StageGenerated), attempts(1, 1)}},
+		{"KIE's callback reads the task at once",
+			state(messages.StageSubmitted), messages.TaskCallback{JobID: 7, TaskID: "task1"},
+			"cancel:poll read:task1", nil},
+		{"a callback during a read asks for another read if that one saw nothing",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Armed[tPoll] = "task1", false }), messages.TaskCallback{JobID: 7, TaskID: "task1"},
+			"", []check{func(t *testing.T, s jobState) {
+				if !s.Recheck {
+					t.Error("no recheck")
+				}
+			}}},
+		{"the recheck reads again at once",
+			state(messages.StageSubmitted, func(s *jobState) { s.Reading, s.Recheck, s.Armed[tPoll] = "task1", true, false }), messages.TaskRead{TaskID: "task1"},
+			"read:task1", nil},
+		{"a callback for another task is stale",
+			state(messages.StageSubmitted), messages.TaskCallback{JobID: 7, TaskID: "task0"},
+			"", nil},
+		{"a callback after the job moved on changes nothing",
+			state(messages.StageGenerated), messages.TaskCallback{JobID: 7, TaskID: "task1"},
+			"", []check{stage(messages.StageGenerated)}},
 		{"a read of another task is stale",
 			state(messages.StageSubmitted, func(s *jobState) { s.Reading = "task1" }),
 			messages.TaskRead{TaskID: "task0", Finished: true, ResultURL: "http://late"},

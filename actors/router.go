@@ -56,6 +56,8 @@ func (r *router) Receive(c *actor.Context) {
 		r.operator(c, m)
 	case messages.SellerBlocked:
 		r.deliver(c, m.UserID, m)
+	case messages.TaskCallback:
+		r.taskCallback(c, m)
 	case messages.Crashed:
 		// The recover middleware kept the session running; its state is in the store.
 		r.d.Log.Error("session panicked", "actor", m.ID, "panic", m.Reason, "stack", m.Stack)
@@ -199,6 +201,16 @@ func (r *router) operator(c *actor.Context, cmd messages.OperatorCommand) {
 	}
 	cmd.Seller = uid
 	r.deliver(c, uid, cmd)
+}
+
+// taskCallback hands KIE's callback to the session of the job's seller, if the job is still in
+// flight; a callback for a job that ended (or never existed) changes nothing.
+func (r *router) taskCallback(c *actor.Context, m messages.TaskCallback) {
+	j, ok, err := r.d.Store.Job(m.JobID)
+	if err != nil || !ok || j.Terminal() || j.TaskID != m.TaskID {
+		return
+	}
+	r.deliver(c, j.UserID, m)
 }
 
 func answerOperator(cmd messages.OperatorCommand, res messages.OperatorResult) {

@@ -103,6 +103,10 @@ func (s *session) Receive(c *actor.Context) {
 		s.armIdle(c)
 	case messages.OperatorCommand:
 		s.command(c, m)
+	case messages.TaskCallback:
+		if pid, ok := s.jobs[m.JobID]; ok {
+			c.Send(pid, m)
+		}
 	case messages.JobEnded:
 		s.settle(c, m.Job, c.Sender())
 	case messages.SellerBlocked:

@@ -24,3 +24,13 @@ type JobSettled struct{ Job Job }
 // CancelJob asks a job to stop its work for an operator's cancel: it stops its children, waits for
 // them, and reports JobEnded — delivered, if the result reached the seller first, else cancelled.
 type CancelJob struct{}
+
+// TaskCallback is KIE saying, on the callback URL a job's task was created with, that the task
+// changed. It is only a trigger: the job reads the task at once and trusts what the read says.
+// The router finds the job's seller; the session hands it to the job.
+type TaskCallback struct {
+	JobID  uint64
+	TaskID string
+}
+
+func (TaskCallback) jobEvent() {}
