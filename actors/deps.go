@@ -40,6 +40,8 @@ type Deps struct {
 	Clock clock.Clock
 	// Alive counts the actors running, by kind.
 	Alive *Alive
+	// Line is the queue of jobs waiting for a KIE createTask slot.
+	Line *Line
 	// CallbackURL is the URL KIE calls back when a job's task changes, or "" when the bot has no
 	// public address (nil: never).
 	CallbackURL func(jobID uint64) string

@@ -3,7 +3,6 @@ package actors
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/anthdm/hollywood/actor"
@@ -57,13 +56,7 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 	}
 	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), callback)
 	if err != nil {
-		f := g.classify(ctx, err)
-		if f.Reason == messages.ReasonUpstreamDown && f.Code == "network" {
-			// The request may have reached KIE, which bills a task it created even if we never
-			// hear of it: this attempt counts, unlike waiting for an open breaker.
-			f.Reason = messages.ReasonUpstream
-		}
-		return failed(f)
+		return failed(kie.ClassifyCreate(err))
 	}
 	return messages.TaskCreated{Run: g.run, TaskID: id}
 }
@@ -76,9 +69,6 @@ func readTaskOnce(d *Deps, taskID string) messages.TaskRead {
 	switch {
 	case err != nil:
 		f := kie.Classify(err)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			f = timedOut("KIE read")
-		}
 		return messages.TaskRead{TaskID: taskID, Failure: &f}
 	case rec.State == kie.StateSuccess:
 		url := ""
@@ -98,36 +88,13 @@ func readTaskOnce(d *Deps, taskID string) messages.TaskRead {
 func (g *generator) upload(ctx context.Context) (string, messages.Failure) {
 	var buf bytes.Buffer
 	if _, err := g.d.Telegram.Download(ctx, g.job.Photo.FileID, &buf, g.d.Config.Limits.MaxPhotoBytes); err != nil {
-		f := telegram.Classify(err)
-		if ctx.Err() != nil {
-			f = timedOut("photo download")
-		}
-		if f.Class == messages.Operator && f.Code == "404" {
-			f = messages.Failure{Class: messages.User, Reason: messages.ReasonBadPhoto, Code: f.Code, Detail: f.Detail}
-		}
-		return "", f
+		return "", telegram.ClassifyPhoto(err)
 	}
 	url, err := g.d.KIE.Upload(ctx, &buf, fmt.Sprintf("job-%d%s", g.job.ID, photoExt(g.job.Photo.Mime)))
 	if err != nil {
-		return "", g.classify(ctx, err)
+		return "", kie.Classify(err)
 	}
 	return url, messages.Failure{}
-}
-
-// classify is kie.Classify, except that our own attempt deadline is a timeout, and our own
-// cancellation (the job stopping this attempt) is said as such.
-func (g *generator) classify(ctx context.Context, err error) messages.Failure {
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return timedOut("KIE attempt")
-	case errors.Is(ctx.Err(), context.Canceled):
-		return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "canceled", Detail: "attempt stopped by its job"}
-	}
-	return kie.Classify(err)
-}
-
-func timedOut(what string) messages.Failure {
-	return messages.Failure{Class: messages.Transient, Reason: messages.ReasonTimeout, Detail: what + " ran out of time"}
 }
 
 func photoExt(mime string) string {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/anthdm/hollywood/actor"
 
@@ -52,9 +51,13 @@ func (a *jobActor) Receive(c *actor.Context) {
 		a.self, a.e = c.PID(), c.Engine()
 		a.feed(c, messages.JobStart{})
 	case timerFired:
-		if m.gen == a.timers[m.t].gen {
-			a.feed(c, tick{m.t})
+		if m.gen != a.timers[m.t].gen {
+			return
 		}
+		if m.t == tStatusTick && a.s.InLine {
+			a.lineMoved()
+		}
+		a.feed(c, tick{m.t})
 	case messages.ChildStopped:
 		a.feed(c, childStopped{})
 	case messages.Crashed:
@@ -148,11 +151,11 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 	case editStatus:
 		a.post(func(ctx context.Context) any {
 			err := a.d.Telegram.Edit(ctx, j.ChatID, j.StatusMessageID, eff.Text, eff.Kb)
-			gone := err != nil && strings.Contains(err.Error(), "message to edit not found")
+			gone := telegram.IsMessageGone(err)
 			if err != nil && !gone {
 				log.Warn("editing the status message failed", "err", err)
 			}
-			return sent{Retryable: err != nil && !gone && telegram.Classify(err).Retryable()}
+			return sent{Edit: true, Retryable: err != nil && !gone && telegram.Classify(err).Retryable()}
 		})
 	case say:
 		a.post(func(ctx context.Context) any {
@@ -176,8 +179,20 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		f := eff.F
 		a.d.Metrics.Inc("step_failures_total", "class", string(f.Class), "reason", string(f.Reason))
 		log.Warn("job step failed", "stage", j.Stage, "class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail)
+	case joinLine:
+		a.d.Line.Join(j, a.self)
+		a.lineMoved()
+	case leaveLine:
+		a.d.Line.Leave(j.ID)
 	case stopSelf:
 		a.e.Poison(a.self)
+	}
+}
+
+// lineMoved tells the machine where the job stands in the line, and whether KIE is answering.
+func (a *jobActor) lineMoved() {
+	if place, start, ok := a.d.Line.Position(a.s.Job.ID); ok {
+		a.e.Send(a.self, lineMoved{Place: place, Start: start, Down: a.d.KIE.BreakerState() != "closed"})
 	}
 }
 

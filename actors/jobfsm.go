@@ -44,6 +44,7 @@ const (
 	tPoll                      // read the KIE task again
 	tStatusDue                 // the status edit interval has passed
 	tStatusTick                // the elapsed time in the status moves on
+	tResend                    // try again what Telegram could not take about the outcome
 	timers
 )
 
@@ -61,6 +62,17 @@ type jobState struct {
 	Reads                 int  // reads of the current task in this process
 	Recheck               bool // a callback came during a read: read again if that one saw nothing
 	Armed                 [timers]bool
+
+	// The line of jobs waiting to create a KIE task (actors.Line): whether this job is in it,
+	// and its place and expected start as last heard.
+	InLine bool
+	Place  int
+	Start  time.Duration
+
+	// Telling the seller: the failure message has not gone yet; the status edit failed and
+	// must be made again. Both are tried again until Telegram takes them.
+	SayPending  bool
+	EditPending bool
 
 	// The status message: what it shows, when it was last edited, and what is on its way.
 	Posting  bool
@@ -87,8 +99,18 @@ type (
 	tick struct{ Timer timer }
 	// statusPosted: the status message was sent (MessageID 0: it was not).
 	statusPosted struct{ MessageID int }
-	// sent: an edit or a message has gone, or failed (Retryable: it may pass, tell again later).
-	sent struct{ Retryable bool }
+	// sent: a status edit (Edit) or a message has gone, or failed (Retryable: it may pass).
+	sent struct {
+		Edit      bool
+		Retryable bool
+	}
+	// lineMoved: the job's place in the line and its expected start, as the line says now, and
+	// whether the line is held because KIE is not answering.
+	lineMoved struct {
+		Place int
+		Start time.Duration
+		Down  bool
+	}
 	// childStopped: a child actor stopped for good.
 	childStopped struct{}
 )
@@ -122,6 +144,8 @@ type (
 	markTold   struct{}                     // the seller has been told how the job ended
 	stopSelf   struct{}                     // nothing is left to do
 	logFailure struct{ F messages.Failure } // a step failed: the operator's log line and counter
+	joinLine   struct{}                     // wait in the line for a createTask slot
+	leaveLine  struct{}                     // no longer wait in the line
 )
 
 func (spawnChild) effect()  {}
@@ -137,6 +161,8 @@ func (removeFile) effect()  {}
 func (markTold) effect()    {}
 func (stopSelf) effect()    {}
 func (logFailure) effect()  {}
+func (joinLine) effect()    {}
+func (leaveLine) effect()   {}
 
 // machine is one transition in progress: the state it builds and the effects it collects.
 type machine struct {
@@ -199,8 +225,22 @@ func (m *machine) step(ev any) {
 		m.maybeStop()
 	case sent:
 		s.InFlight--
-		s.Untold = s.Untold || ev.Retryable
+		m.sent(ev)
 		m.maybeStop()
+	case lineMoved:
+		s.Place, s.Start = ev.Place, ev.Start
+		if ev.Down && s.InLine && s.Phase == running && !s.Stopping {
+			m.park()
+		}
+		m.status()
+	case messages.SlotGranted:
+		if s.InLine {
+			s.InLine = false
+			if s.Phase == running && !s.Stopping && (s.Job.Stage == messages.StageQueued || s.Job.Stage == messages.StageUploading) {
+				m.generate()
+				m.status()
+			}
+		}
 	case childStopped:
 		s.Live--
 		if s.Phase == cancelled && s.Live == 0 {
@@ -232,7 +272,7 @@ func (m *machine) start() {
 	switch j.Stage {
 	case messages.StageQueued, messages.StageUploading:
 		j.GenAttempts = max(j.GenAttempts, 1)
-		m.generate()
+		m.queue()
 	case messages.StageSubmitted:
 		// Read the task at once: KIE may have finished it while we were down.
 		m.arm(tAttempt, m.p.KIEAttempt)
@@ -252,6 +292,34 @@ func (m *machine) start() {
 		m.do(postStatus{text, keyboard.Status(*j)})
 	}
 	m.status()
+}
+
+// queue puts the job in the line for a createTask slot; SlotGranted starts its attempt.
+func (m *machine) queue() {
+	s, j := &m.s, &m.s.Job
+	j.Stage = messages.StageQueued
+	if !s.InLine {
+		s.InLine = true
+		m.do(joinLine{})
+	}
+}
+
+// park marks a job that waits because KIE is not answering; its seller is told once that their
+// credits are safe.
+func (m *machine) park() {
+	j := &m.s.Job
+	j.Parked = true
+	if !j.DelayNotified {
+		j.DelayNotified = true
+		m.sayNow(texts.T(j.Lang, texts.Delayed), nil)
+	}
+}
+
+func (m *machine) unqueue() {
+	if m.s.InLine {
+		m.s.InLine = false
+		m.do(leaveLine{})
+	}
 }
 
 // generate starts a generation attempt: upload the photo and create the task.
@@ -313,7 +381,7 @@ func (m *machine) tick(t timer) {
 		}
 	case tRetryGen:
 		if s.Phase == running && (j.Stage == messages.StageQueued || j.Stage == messages.StageUploading) {
-			m.generate()
+			m.queue()
 			m.status()
 		}
 	case tRetryDeliver:
@@ -326,6 +394,9 @@ func (m *machine) tick(t timer) {
 		}
 	case tStatusDue, tStatusTick:
 		m.status()
+		m.maybeStop()
+	case tResend:
+		m.resend()
 		m.maybeStop()
 	}
 }
@@ -500,13 +571,10 @@ func (m *machine) generationFailed(f messages.Failure) {
 	m.disarm(tPoll)
 	s.Reading = ""
 	if f.Reason == messages.ReasonUpstreamDown && j.Stage != messages.StageSubmitted {
-		// Nothing reached KIE: wait in queued without using an attempt.
-		j.Stage, j.Parked = messages.StageQueued, true
-		m.arm(tRetryGen, m.p.DelayedRecheck)
-		if !j.DelayNotified {
-			j.DelayNotified = true
-			m.sayNow(texts.T(j.Lang, texts.Delayed), nil)
-		}
+		// KIE is not answering, and nothing was created: wait in the line, which lets jobs go
+		// again — oldest first — when the breaker does, without using an attempt.
+		m.queue()
+		m.park()
 		m.status()
 		return
 	}
@@ -529,6 +597,11 @@ func (m *machine) generationFailed(f messages.Failure) {
 func (m *machine) deliveryFailed(f messages.Failure) {
 	j := &m.s.Job
 	if !delivering(*j) {
+		return
+	}
+	if f.Reason == messages.ReasonUpstreamDown {
+		// Telegram (or the result's host) is not answering: wait without using an attempt.
+		m.arm(tRetryDeliver, m.p.DelayedRecheck)
 		return
 	}
 	throttled := f.Retryable() && f.RetryAfter > 0
@@ -557,6 +630,7 @@ func (m *machine) decide() {
 	s := &m.s
 	m.retireGen()
 	m.retireSend()
+	m.unqueue()
 	s.Reading = ""
 	for _, t := range []timer{tDeadline, tAttempt, tRetryGen, tRetryDeliver, tPoll, tStatusTick} {
 		m.disarm(t)
@@ -575,6 +649,7 @@ func (m *machine) cancel() {
 	s.Phase = cancelled
 	m.retireGen()
 	m.retireSend()
+	m.unqueue()
 	for _, t := range []timer{tDeadline, tAttempt, tRetryGen, tRetryDeliver, tPoll, tStatusTick} {
 		m.disarm(t)
 	}
@@ -623,15 +698,8 @@ func (m *machine) tell() {
 		m.do(removeFile{j.FilePath})
 	}
 	m.status()
-	if f := j.Failure; j.Outcome == messages.OutcomeFailed && f != nil && f.Reason != messages.ReasonBlocked {
-		price := texts.Credits(j.Lang, j.Price)
-		if f.Reason == messages.ReasonCancelled {
-			m.sayNow(texts.T(j.Lang, texts.FailCancelled, price), nil)
-		} else {
-			m.sayNow(texts.T(j.Lang, texts.FailureKey(*f), price), keyboard.Failure(j))
-		}
-	} else if j.Outcome == messages.OutcomeFailed && f == nil {
-		m.sayNow(texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), keyboard.Failure(j))
+	if text, kb, ok := m.outcome(); ok {
+		m.sayNow(text, kb)
 	}
 	m.maybeStop()
 }
@@ -639,6 +707,62 @@ func (m *machine) tell() {
 func (m *machine) sayNow(text string, kb telegram.Keyboard) {
 	m.s.InFlight++
 	m.do(say{text, kb})
+}
+
+// outcome says the failure the seller must hear about, or ok=false when there is none to say.
+func (m *machine) outcome() (text string, kb telegram.Keyboard, ok bool) {
+	j := m.s.Job
+	if j.Outcome != messages.OutcomeFailed {
+		return "", nil, false
+	}
+	f := j.Failure
+	price := texts.Credits(j.Lang, j.Price)
+	switch {
+	case f == nil:
+		return texts.T(j.Lang, texts.FailInternal, price), keyboard.Failure(j), true
+	case f.Reason == messages.ReasonBlocked:
+		return "", nil, false
+	case f.Reason == messages.ReasonCancelled:
+		return texts.T(j.Lang, texts.FailCancelled, price), nil, true
+	}
+	return texts.T(j.Lang, texts.FailureKey(*f), price), keyboard.Failure(j), true
+}
+
+// sent: what Telegram did with a message about the job. One it could not take because it is
+// not answering is tried again later (while the bot runs; at the next start if it stops first).
+func (m *machine) sent(ev sent) {
+	s := &m.s
+	if !ev.Retryable || s.Phase != telling {
+		return // not about the outcome (a notice while waiting), or Telegram refused it for good
+	}
+	if ev.Edit {
+		s.EditPending = true
+	} else {
+		s.SayPending = true
+	}
+	if s.Stopping {
+		s.Untold = true
+		return
+	}
+	if !s.Armed[tResend] {
+		m.arm(tResend, m.p.DelayedRecheck)
+	}
+}
+
+// resend tries again what Telegram did not take about the outcome.
+func (m *machine) resend() {
+	s := &m.s
+	if s.SayPending {
+		s.SayPending = false
+		if text, kb, ok := m.outcome(); ok {
+			m.sayNow(text, kb)
+		}
+	}
+	if s.EditPending {
+		s.EditPending = false
+		s.Shown, s.LastEdit = "", time.Time{}
+		m.status()
+	}
 }
 
 // stop is a shutdown: children stop, their facts are still recorded, nothing new starts and the
@@ -651,7 +775,8 @@ func (m *machine) stop() {
 	s.Stopping = true
 	m.retireGen()
 	m.retireSend()
-	for _, t := range []timer{tDeadline, tAttempt, tRetryGen, tRetryDeliver, tPoll, tStatusTick} {
+	m.unqueue()
+	for _, t := range []timer{tDeadline, tAttempt, tRetryGen, tRetryDeliver, tPoll, tStatusTick, tResend} {
 		m.disarm(t)
 	}
 	if s.Phase == telling && s.Armed[tStatusDue] {
@@ -672,9 +797,12 @@ func (m *machine) maybeStop() {
 	if s.Done || s.Live > 0 || s.Posting || s.InFlight > 0 {
 		return
 	}
-	told := s.Phase == telling && !s.Armed[tStatusDue]
+	told := s.Phase == telling && !s.Armed[tStatusDue] && !s.Armed[tResend]
 	if !told && !s.Stopping {
 		return
+	}
+	if s.Stopping && (s.SayPending || s.EditPending) {
+		s.Untold = true
 	}
 	if told && !s.Untold && s.Job.Terminal() {
 		m.do(markTold{})
@@ -722,10 +850,16 @@ func (m *machine) statusText() string {
 		line = texts.T(lang, texts.StatusFailed)
 	case j.Parked:
 		line = texts.T(lang, texts.StatusDelayed)
+	case j.Stage == messages.StageQueued && m.s.InLine && m.s.Place > 0:
+		line = texts.T(lang, texts.StatusInLine, m.s.Place, texts.Wait(lang, m.s.Start))
 	case j.Stage == messages.StageQueued:
 		line = texts.T(lang, texts.StatusQueued)
 	case generating(j):
-		line = texts.T(lang, texts.StatusGenerating, texts.Elapsed(m.now.Sub(j.CreatedAt)))
+		since := j.GenStartedAt
+		if since.IsZero() {
+			since = j.CreatedAt
+		}
+		line = texts.T(lang, texts.StatusGenerating, texts.Elapsed(m.now.Sub(since)))
 	default:
 		line = texts.T(lang, texts.StatusSending)
 	}

@@ -93,6 +93,10 @@ func show(effects []Effect) string {
 			out = append(out, "stop")
 		case logFailure:
 			out = append(out, "log:"+string(e.F.Reason))
+		case joinLine:
+			out = append(out, "join")
+		case leaveLine:
+			out = append(out, "leave")
 		default:
 			out = append(out, fmt.Sprintf("%T", e))
 		}
@@ -101,7 +105,7 @@ func show(effects []Effect) string {
 }
 
 var timerNames = map[timer]string{tDeadline: "deadline", tAttempt: "attempt", tRetryGen: "retry-gen", tRetryDeliver: "retry-deliver",
-	tPoll: "poll", tStatusDue: "status-due", tStatusTick: "status-tick"}
+	tPoll: "poll", tStatusDue: "status-due", tStatusTick: "status-tick", tResend: "resend"}
 
 func TestJobMachine(t *testing.T) {
 	gen, del := messages.StepGenerate, messages.StepDeliver
@@ -150,16 +154,30 @@ func TestJobMachine(t *testing.T) {
 		checks  []check
 	}{
 		// Starting and resuming.
-		{"a new job starts its first generation attempt and posts its status",
+		{"a new job waits in the line for a createTask slot and posts its status",
 			fresh(), messages.JobStart{},
-			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate post arm:status-tick:15s",
+			"arm:deadline:30m0s join post arm:status-tick:15s",
+			[]check{stage(messages.StageQueued), attempts(1, 0)}},
+		{"its slot starts the first generation attempt",
+			fresh(func(s *jobState) { s.InLine, s.Job.GenAttempts, s.Job.StatusMessageID = true, 1, 500 }), messages.SlotGranted{},
+			"arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
 			[]check{stage(messages.StageUploading), attempts(1, 0)}},
-		{"a job resumed while uploading uploads again without using an attempt",
+		{"a slot for a job no longer in the line starts nothing",
+			fresh(func(s *jobState) { s.Job.StatusMessageID = 500 }), messages.SlotGranted{},
+			"", []check{stage(messages.StageQueued)}},
+		{"a job waiting in the line shows its place and start",
+			fresh(func(s *jobState) { s.InLine, s.Job.StatusMessageID, s.Shown = true, 500, "old" }), lineMoved{Place: 37, Start: 3 * time.Minute},
+			"arm:status-tick:15s edit", []check{func(t *testing.T, s jobState) {
+				if !strings.Contains(s.Shown, "#37") || !strings.Contains(s.Shown, "3 min") {
+					t.Errorf("status %q", s.Shown)
+				}
+			}}},
+		{"a job resumed while uploading queues again without using an attempt",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageUploading, 2, 500
 			}), messages.JobStart{},
-			"arm:deadline:30m0s arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
-			[]check{stage(messages.StageUploading), attempts(2, 0)}},
+			"arm:deadline:30m0s join arm:status-tick:15s edit",
+			[]check{stage(messages.StageQueued), attempts(2, 0)}},
 		{"a job resumed at submitted reads its task at once and creates none",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.TaskID, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageSubmitted, "task1", 1, 500
@@ -182,7 +200,7 @@ func TestJobMachine(t *testing.T) {
 			[]check{phaseIs(ending)}},
 		{"a job resumed past its deadline fails at once",
 			fresh(func(s *jobState) { s.Job.Deadline = t0.Add(-time.Minute); s.Job.StatusMessageID = 500 }), messages.JobStart{},
-			"arm:deadline:0s arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
+			"arm:deadline:0s join arm:status-tick:15s edit",
 			nil},
 		{"an ended job whose seller was not told is told, then stops",
 			fresh(func(s *jobState) {
@@ -275,7 +293,7 @@ func TestJobMachine(t *testing.T) {
 			[]check{failedWith(messages.ReasonUnavailable)}},
 		{"an unreachable KIE parks the job without an attempt and tells the seller once",
 			state(messages.StageUploading), messages.StepFailed{Run: 1, Step: gen, Failure: breakerOff},
-			"retire:generate log:upstream_down cancel:attempt arm:retry-gen:5s say edit",
+			"retire:generate log:upstream_down cancel:attempt join say edit",
 			[]check{stage(messages.StageQueued), attempts(1, 0), func(t *testing.T, s jobState) {
 				if !s.Job.Parked || !s.Job.DelayNotified {
 					t.Errorf("parked %v told %v", s.Job.Parked, s.Job.DelayNotified)
@@ -283,11 +301,11 @@ func TestJobMachine(t *testing.T) {
 			}}},
 		{"a job parked again is not told again",
 			state(messages.StageUploading, func(s *jobState) { s.Job.DelayNotified = true }), messages.StepFailed{Run: 1, Step: gen, Failure: breakerOff},
-			"retire:generate log:upstream_down cancel:attempt arm:retry-gen:5s edit", nil},
-		{"a parked job looks again when its recheck is due",
+			"retire:generate log:upstream_down cancel:attempt join edit", nil},
+		{"a parked job goes again when the line lets it, without an attempt",
 			state(messages.StageQueued, func(s *jobState) {
-				s.Job.Parked, s.Job.GenAttempts, s.GenActive, s.Live, s.Armed[tRetryGen] = true, 1, false, 0, true
-			}), tick{tRetryGen},
+				s.Job.Parked, s.Job.GenAttempts, s.GenActive, s.Live, s.InLine = true, 1, false, 0, true
+			}), messages.SlotGranted{},
 			"arm:attempt:10m0s spawn:generate arm:status-tick:15s edit",
 			[]check{stage(messages.StageUploading), attempts(1, 0)}},
 		{"the attempt's deadline abandons it and schedules another",
@@ -364,12 +382,35 @@ func TestJobMachine(t *testing.T) {
 				s.Job.Outcome = messages.OutcomeDone
 			}), sent{},
 			"told stop", nil},
-		{"a message that may not have arrived is told again at the next start",
-			state(messages.StageDelivered, func(s *jobState) {
-				s.Phase, s.Live, s.SendActive, s.InFlight, s.Armed = telling, 0, false, 1, [timers]bool{}
-				s.Job.Outcome = messages.OutcomeDone
+		{"a message Telegram could not take is sent again later",
+			state(messages.StageSubmitted, func(s *jobState) {
+				s.Phase, s.Live, s.InFlight, s.Armed = telling, 0, 1, [timers]bool{}
+				s.Job.Outcome, s.Job.Failure = messages.OutcomeFailed, &content
 			}), sent{Retryable: true},
-			"stop", nil},
+			"arm:resend:5s", []check{func(t *testing.T, s jobState) {
+				if !s.SayPending || s.Done {
+					t.Errorf("pending %v done %v", s.SayPending, s.Done)
+				}
+			}}},
+		{"when Telegram is back, the message goes again",
+			state(messages.StageSubmitted, func(s *jobState) {
+				s.Phase, s.Live, s.SayPending, s.Armed = telling, 0, true, [timers]bool{tResend: true}
+				s.Job.Outcome, s.Job.Failure = messages.OutcomeFailed, &content
+			}), tick{tResend},
+			"say", nil},
+		{"a stop before it went leaves it for the next start",
+			state(messages.StageSubmitted, func(s *jobState) {
+				s.Phase, s.Live, s.SayPending, s.Armed = telling, 0, true, [timers]bool{tResend: true}
+				s.Job.Outcome, s.Job.Failure = messages.OutcomeFailed, &content
+			}), messages.Stop{},
+			"cancel:resend stop", []check{func(t *testing.T, s jobState) {
+				if !s.Untold {
+					t.Error("not left for the next start")
+				}
+			}}},
+		{"a delivery Telegram does not answer waits without an attempt",
+			state(messages.StageDownloaded), messages.StepFailed{Run: 1, Step: del, Failure: breakerOff},
+			"retire:deliver log:upstream_down arm:retry-deliver:5s", []check{attempts(1, 1)}},
 		{"the outcome waits for the edit interval before the job stops",
 			state(messages.StageDelivered, func(s *jobState) {
 				s.Phase, s.Live, s.SendActive, s.Armed, s.LastEdit, s.Shown = ending, 0, false, [timers]bool{}, t0.Add(-time.Second), "old"
@@ -470,6 +511,7 @@ func TestJobStatusPacing(t *testing.T) {
 		}
 	}
 	feed(messages.JobStart{})
+	feed(messages.SlotGranted{})
 	feed(statusPosted{MessageID: 500})
 	feed(messages.PhotoUploaded{Run: 1, URL: "u"})
 	feed(messages.TaskCreated{Run: 1, TaskID: "task1"})

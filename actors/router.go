@@ -49,6 +49,7 @@ func RouterOpts(d *Deps) []actor.OptFunc { return d.spawnOpts("router", RouterID
 func (r *router) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
 	case actor.Started:
+		r.d.Line.Attach(c.Engine())
 		r.recover(c)
 	case messages.Update:
 		r.route(c, m)

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -52,11 +51,7 @@ func (s *sender) attempt(ctx context.Context, report func(messages.JobEvent)) me
 		_, err := s.d.KIE.Download(dctx, s.job.ResultURL, file, s.d.Config.Limits.MaxResultBytes)
 		cancel()
 		if err != nil {
-			f := kie.Classify(err)
-			if errors.Is(dctx.Err(), context.DeadlineExceeded) {
-				f = timedOut("result download")
-			}
-			return failed(f)
+			return failed(kie.Classify(err))
 		}
 		report(messages.Downloaded{Run: s.run, Path: file})
 	}
@@ -71,15 +66,7 @@ func (s *sender) attempt(ctx context.Context, report func(messages.JobEvent)) me
 	defer cancel()
 	sent, err := s.d.Telegram.SendFile(uctx, s.job.ChatID, kind, file, s.caption(), keyboard.Result(s.job))
 	if err != nil {
-		f := telegram.Classify(err)
-		switch {
-		case errors.Is(uctx.Err(), context.DeadlineExceeded):
-			f = timedOut("upload to Telegram")
-		case f.Reason == messages.ReasonPhotoTooLarge:
-			// Telegram's "too big" here is about our result, not the seller's photo.
-			f.Class, f.Reason = messages.Operator, messages.ReasonDelivery
-		}
-		return failed(f)
+		return failed(telegram.ClassifyResult(err))
 	}
 	return messages.Delivered{Run: s.run, MessageID: sent.MessageID, FileID: sent.FileID}
 }

@@ -94,7 +94,8 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		Logger:          log,
 	})
 	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log}
-	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{}}
+	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{},
+		Line: actors.NewLine(clk, cfg.Limits.KIECreatePer10s, cfg.Timing.DelayedRecheck, kc.BreakerState)}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
 	}

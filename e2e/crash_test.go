@@ -90,12 +90,12 @@ func TestJobResumesFromEachStage(t *testing.T) {
 		},
 		{
 			stage: messages.StageGenerated,
-			setup: func(b *bot, uid int64) { b.KIE.FailFiles(1, 503) },
+			setup: func(b *bot, uid int64) { b.KIE.FailFiles(1, 404) },
 			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 		{
 			stage: messages.StageDownloaded,
-			setup: func(b *bot, uid int64) { b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 500}) },
+			setup: func(b *bot, uid int64) { b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 400, Description: "Bad Request: wrong file identifier"}) },
 			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 	} {

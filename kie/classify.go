@@ -165,7 +165,7 @@ func Classify(err error) messages.Failure {
 	var e *Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Code: "timeout", Detail: err.Error()}
+			return messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstreamDown, Code: "timeout", Detail: err.Error()}
 		}
 		if isNetwork(err) {
 			return unreachable(err)
@@ -191,9 +191,10 @@ func Classify(err error) messages.Failure {
 		f.Code = strconv.Itoa(e.Code)
 		f.Class, f.Reason = classifyCode(e.Code, e.Msg)
 	case errors.Is(err, context.DeadlineExceeded):
-		f.Code = "timeout"
+		f.Code, f.Reason = "timeout", messages.ReasonUpstreamDown
 	case e.Err == nil || !isNetwork(e.Err):
-		f.Code = "bad answer" // a 200 that is not a KIE envelope, e.g. a proxy's HTML page
+		// A 200 that is not a KIE envelope, e.g. a proxy's HTML page: KIE is not answering.
+		f.Code, f.Reason = "bad answer", messages.ReasonUpstreamDown
 	default:
 		return unreachable(err)
 	}
@@ -201,6 +202,25 @@ func Classify(err error) messages.Failure {
 		f.RetryAfter = 0
 	}
 	return f
+}
+
+// ClassifyCreate is Classify for createTask, where one kind of outage costs money: a request that
+// was sent but got no answer (a timeout, a connection cut mid-way) may have created a task KIE
+// bills. Such a failure uses an attempt, so a job cannot pay for tasks without bound; a request
+// that never left (connection refused, an open breaker) or that KIE's proxy answered with an
+// error page waits without one, like any outage.
+func ClassifyCreate(err error) messages.Failure {
+	f := Classify(err)
+	if f.Reason == messages.ReasonUpstreamDown && (f.Code == "network" || f.Code == "timeout") && !neverSent(err) {
+		f.Reason = messages.ReasonUpstream
+	}
+	return f
+}
+
+// neverSent reports a transport failure before the request could leave: dialling failed.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // unreachable is a call that got no answer at all: KIE is down or cut off, as far as we can
@@ -212,8 +232,11 @@ func unreachable(err error) messages.Failure {
 func classifyHTTP(e *Error) (messages.Class, messages.Reason) {
 	s := e.HTTPStatus
 	switch {
-	case s == 429 || s == 408 || s >= 500:
+	case s == 429:
 		return messages.Transient, messages.ReasonUpstream
+	case s == 408 || s >= 500:
+		// KIE (or the proxy in front of it) is not serving: an outage, not this job's failure.
+		return messages.Transient, messages.ReasonUpstreamDown
 	case e.Op == "download":
 		// 403/404/410 from the result host: the link expired or is not there yet. A fresh
 		// attempt (or a refreshed link) may work; the attempt budget bounds it.

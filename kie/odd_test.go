@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"net/url"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,8 +102,25 @@ func TestHungServerMeetsDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
-	if f := Classify(err); f.Class != messages.Transient || f.Reason != messages.ReasonUpstream || f.Code != "timeout" {
+	// KIE did not answer in time: an outage as far as the job can tell, which waits without an attempt.
+	if f := Classify(err); f.Class != messages.Transient || f.Reason != messages.ReasonUpstreamDown || f.Code != "timeout" {
 		t.Fatalf("classified %+v", f)
+	}
+}
+
+// TestCreateThatMayHaveReachedKIECountsAnAttempt: a createTask cut off after it was sent may
+// have created a task KIE bills, so it uses an attempt; one that never left does not.
+func TestCreateThatMayHaveReachedKIECountsAnAttempt(t *testing.T) {
+	sent := &Error{Op: "create task", Err: &url.Error{Op: "Post", URL: "x", Err: io.ErrUnexpectedEOF}}
+	if f := ClassifyCreate(sent); f.Reason != messages.ReasonUpstream {
+		t.Errorf("a createTask cut off mid-way: %+v", f)
+	}
+	refused := &Error{Op: "create task", Err: &url.Error{Op: "Post", URL: "x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}
+	if f := ClassifyCreate(refused); f.Reason != messages.ReasonUpstreamDown {
+		t.Errorf("a createTask that never left: %+v", f)
+	}
+	if f := ClassifyCreate(&Error{Op: "create task", HTTPStatus: 503}); f.Reason != messages.ReasonUpstreamDown {
+		t.Errorf("a createTask answered 503: %+v", f)
 	}
 }
 

@@ -34,3 +34,8 @@ type TaskCallback struct {
 }
 
 func (TaskCallback) jobEvent() {}
+
+// SlotGranted tells a job waiting in the line that its turn to create a KIE task has come.
+type SlotGranted struct{}
+
+func (SlotGranted) jobEvent() {}

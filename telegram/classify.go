@@ -62,18 +62,48 @@ func Classify(err error) messages.Failure {
 		return f(messages.Operator, messages.ReasonUnavailable, "404")
 	case errors.Is(err, bot.ErrorConflict):
 		return f(messages.Operator, messages.ReasonUnavailable, "409")
+	case errors.As(err, &herr) && herr.Status == 404:
+		return f(messages.Transient, messages.ReasonUpstream, "http 404")
 	case errors.As(err, &herr):
-		return f(messages.Transient, messages.ReasonUpstream, fmt.Sprintf("http %d", herr.Status))
+		return f(messages.Transient, messages.ReasonUpstreamDown, fmt.Sprintf("http %d", herr.Status))
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		return f(messages.Transient, messages.ReasonTimeout, "timeout")
+		return f(messages.Transient, messages.ReasonUpstreamDown, "timeout")
 	case errors.As(err, &uerr), errors.As(err, &nerr):
-		return f(messages.Transient, messages.ReasonUpstream, "network")
+		return f(messages.Transient, messages.ReasonUpstreamDown, "network")
 	case strings.Contains(detail, "Request Entity Too Large"), strings.Contains(detail, " 413 "):
 		return f(messages.Operator, messages.ReasonDelivery, "413")
 	default:
-		// 5xx, non-JSON answers from a proxy and anything unknown: worth another attempt.
-		return f(messages.Transient, messages.ReasonUpstream, "other")
+		// 5xx, an HTML error page from a proxy, anything that is not an answer about our
+		// request: Telegram is not answering. Jobs wait for it without using attempts.
+		return f(messages.Transient, messages.ReasonUpstreamDown, "other")
 	}
+}
+
+// ClassifyPhoto is Classify for fetching the seller's photo: a file Telegram says it does not
+// have is the seller's to send again, not our configuration.
+func ClassifyPhoto(err error) messages.Failure {
+	f := Classify(err)
+	var herr *HTTPError
+	if (f.Class == messages.Operator && f.Code == "404") || (errors.As(err, &herr) && herr.Status == 404) {
+		f.Class, f.Reason = messages.User, messages.ReasonBadPhoto
+	}
+	return f
+}
+
+// ClassifyResult is Classify for sending a finished result: "too big" is about our file, not the
+// seller's photo.
+func ClassifyResult(err error) messages.Failure {
+	f := Classify(err)
+	if f.Reason == messages.ReasonPhotoTooLarge {
+		f.Class, f.Reason = messages.Operator, messages.ReasonDelivery
+	}
+	return f
+}
+
+// IsMessageGone reports an edit of a message that no longer exists (the seller deleted it):
+// nothing to retry.
+func IsMessageGone(err error) bool {
+	return err != nil && errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "message to edit not found")
 }
 
 // IsNotModified reports Telegram's answer to an edit that changes nothing, which is a success.

@@ -44,6 +44,9 @@ const (
 	StatusDone       Key = "status_done"       //
 	StatusFailed     Key = "status_failed"     //
 	StatusCancelled  Key = "status_cancelled"  //
+	StatusInLine     Key = "status_in_line"    // place, wait (Wait)
+	ConfirmWait      Key = "confirm_wait"      // wait (Wait)
+	Busy             Key = "busy"              // wait (Wait)
 	Delayed          Key = "delayed"           //
 	ResultCaption    Key = "result_caption"    // kind title, price (Credits), balance (Credits)
 
@@ -199,6 +202,9 @@ var catalogue = map[string]map[Key]string{
 		StatusDone:       "✅ Готово!",
 		StatusFailed:     "❌ Не получилось — кредиты вернулись",
 		StatusCancelled:  "❌ Отменено оператором — кредиты вернулись",
+		StatusInLine:     "⏳ В очереди: %d-й, старт %s",
+		ConfirmWait:      "\n\n⏳ Сейчас очередь: старт %s.",
+		Busy:             "😔 Сейчас слишком много заказов: ваше задание не успело бы выполниться вовремя. Попробуйте %s — кредиты не списаны.",
 		Delayed:          "⏸ Сервис генерации сейчас не отвечает, поэтому задание ждёт в очереди. Кредиты в безопасности: запущу, как только сервис оживёт, а если не выйдет — верну их.",
 		ResultCaption:    "✅ Готово: %s. Списано %s, баланс: %s.",
 
@@ -352,6 +358,9 @@ var catalogue = map[string]map[Key]string{
 		StatusDone:       "✅ Done!",
 		StatusFailed:     "❌ It did not work — credits returned",
 		StatusCancelled:  "❌ Cancelled by an operator — credits returned",
+		StatusInLine:     "⏳ In line: #%d, starting %s",
+		ConfirmWait:      "\n\n⏳ There is a queue now: starting %s.",
+		Busy:             "😔 Too many orders right now: your job could not finish in time. Please try %s — nothing was charged.",
 		Delayed:          "⏸ The generation service is not responding right now, so your job is waiting in the queue. Your credits are safe: I will start as soon as the service is back, and return them if it does not come back in time.",
 		ResultCaption:    "✅ Ready: %s. Charged %s, balance: %s.",
 

@@ -133,3 +133,19 @@ func Date(lang string, t time.Time) string {
 	}
 	return fmt.Sprintf("%d %s %s", t.Day(), monthsRU[t.Month()-1], t.Format("15:04"))
 }
+
+// Wait renders how long until something starts, roughly: "примерно через 3 мин", "in about 3 min";
+// under a minute it is "меньше чем через минуту", "in under a minute".
+func Wait(lang string, d time.Duration) string {
+	mins := int((d + 30*time.Second) / time.Minute)
+	if Lang(lang) == EN {
+		if mins < 1 {
+			return "in under a minute"
+		}
+		return fmt.Sprintf("in about %d min", mins)
+	}
+	if mins < 1 {
+		return "меньше чем через минуту"
+	}
+	return fmt.Sprintf("примерно через %d мин", mins)
+}
