@@ -51,7 +51,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{})
+	st, err := store.Open(cfg.DataDir, store.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
