@@ -33,7 +33,7 @@ type Options struct {
 	// Logger gets the bot's logs (default: discard). Every record it takes is also scanned for
 	// the fake credentials, and Stop reports any it finds.
 	Logger *slog.Logger
-	Hooks   actors.Hooks
+	Hooks  actors.Hooks
 	// Configure adjusts the configuration after the fast defaults are applied.
 	Configure func(*config.Config)
 }
