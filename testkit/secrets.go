@@ -73,6 +73,18 @@ func LogBuffer(t testing.TB, s Secrets) *Buffer {
 	return b
 }
 
+// ScannedLogger returns a logger that hands every record to h and fails t, when the test ends,
+// for every record that showed one of s: for tests that capture logs with a handler of their own.
+func ScannedLogger(t testing.TB, h slog.Handler, s Secrets) *slog.Logger {
+	scanned, leaks := ScanLogs(h, s)
+	t.Cleanup(func() {
+		if err := leaks.Err(); err != nil {
+			t.Error(err)
+		}
+	})
+	return slog.New(scanned)
+}
+
 // LeakLog remembers the log lines that showed a secret, with the secret blanked out.
 type LeakLog struct {
 	secrets Secrets
