@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox test vet race torture torture-short bench clean
+.PHONY: build sandbox test vet race torture torture-short bench fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
@@ -25,6 +25,29 @@ torture: build
 
 torture-short: build
 	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 8 -kills 5 -terms 1 -min-up 300ms -max-up 1200ms -job-timeout 1m
+
+# Fuzz targets as package:Target. `go test -fuzz` takes one target in one package per run, so
+# `make fuzz` runs them one after another, each for FUZZTIME. Their seed corpora run in `make
+# test` like any test. Add new targets (the actors' too) to this list.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./kie:FuzzCreateTaskAnswer \
+	./kie:FuzzRecordInfoAnswer \
+	./kie:FuzzParseCallback \
+	./kie:FuzzRetryAfter \
+	./telegram:FuzzUpdatesAnswer \
+	./telegram:FuzzBotAPIAnswer \
+	./config:FuzzKindsFile \
+	./config:FuzzPacks \
+	./config:FuzzEnv \
+	./store:FuzzChargeBackKeys
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "== $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean:
 	rm -rf bin

@@ -63,7 +63,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if clk == nil {
 		clk = clock.Real
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{Now: clk.Now})
+	st, err := store.Open(cfg.DataDir, store.Options{Now: clk.Now, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -247,6 +248,19 @@ func (c Config) RequireTokens() error {
 	return nil
 }
 
+// telegramToken is the shape of a bot token: the bot's id, a colon and its secret (35
+// characters today; a little slack either way in case Telegram changes it).
+var telegramToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{30,64}$`)
+
+// ValidTelegramToken reports whether token has the shape of a Telegram bot token. A token of
+// any other shape cannot work, and one with characters a URL cannot hold would be printed
+// whole in the errors of the URL parser.
+func ValidTelegramToken(token string) bool { return telegramToken.MatchString(token) }
+
+// MaxCredits bounds any number of credits the configuration names (a price, a pack, the start
+// bonus): the ledger refuses a row of more than store.MaxAmount, which is the same number.
+const MaxCredits = 1_000_000_000
+
 func (c Config) check() Problems {
 	var p Problems
 	if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
@@ -255,8 +269,12 @@ func (c Config) check() Problems {
 	if c.DataDir == "" {
 		p = append(p, "NEUROCARDS_DATA_DIR is empty")
 	}
-	if c.TelegramToken != "" && strings.ContainsAny(c.TelegramToken, " /\t\n") {
-		p = append(p, "NEUROCARDS_TELEGRAM_TOKEN contains spaces or slashes: copy it again from @BotFather")
+	if c.TelegramToken != "" && !ValidTelegramToken(c.TelegramToken) {
+		p = append(p, "NEUROCARDS_TELEGRAM_TOKEN is not a bot token: @BotFather gives one like 123456789:AAH… "+
+			"(the bot's number, a colon, about 35 letters, digits, - and _); copy it again")
+	}
+	if c.StartCredits > MaxCredits {
+		p = append(p, fmt.Sprintf("NEUROCARDS_START_CREDITS must be at most %d", MaxCredits))
 	}
 	t := c.Timing
 	for _, d := range []struct {
@@ -356,7 +374,8 @@ func (r reader) dur(name string, dst *time.Duration) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		if secs, err2 := strconv.Atoi(v); err2 == nil {
+		// A bare number is seconds; one past what a Duration holds would wrap around.
+		if secs, err2 := strconv.ParseInt(v, 10, 64); err2 == nil && secs <= int64(maxDuration/time.Second) {
 			d, err = time.Duration(secs)*time.Second, nil
 		}
 	}
@@ -366,6 +385,8 @@ func (r reader) dur(name string, dst *time.Duration) {
 	}
 	*dst = d
 }
+
+const maxDuration = time.Duration(1<<63 - 1)
 
 func (r reader) packs(name string, dst *[]Pack) {
 	v, ok := r.get(name)

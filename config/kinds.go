@@ -115,8 +115,18 @@ func loadList[T any](path, key string) ([]T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s file: %w", key, err)
 	}
+	ext := strings.ToLower(filepath.Ext(path))
+	list, err := parseList[T](data, ext == ".yaml" || ext == ".yml", key)
+	if err != nil {
+		return nil, fmt.Errorf("%s file %s: %w", key, path, err)
+	}
+	return list, nil
+}
+
+// parseList decodes a list of T, bare or under key, from JSON or YAML.
+func parseList[T any](data []byte, isYAML bool, key string) ([]T, error) {
 	unmarshal := json.Unmarshal
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+	if isYAML {
 		unmarshal = yaml.Unmarshal
 	}
 	var list []T
@@ -124,8 +134,8 @@ func loadList[T any](path, key string) ([]T, error) {
 		return list, nil
 	}
 	var wrapped map[string][]T
-	if err2 := unmarshal(data, &wrapped); err2 != nil {
-		return nil, fmt.Errorf("%s file %s: %w", key, path, err2)
+	if err := unmarshal(data, &wrapped); err != nil {
+		return nil, err
 	}
 	return wrapped[key], nil
 }
@@ -155,8 +165,8 @@ func validateKinds(kinds []Kind) []string {
 		if k.Output != OutputVideo && k.Output != OutputImage {
 			problems = append(problems, fmt.Sprintf("kind %s: output must be %q or %q", name, OutputVideo, OutputImage))
 		}
-		if k.Price <= 0 {
-			problems = append(problems, fmt.Sprintf("kind %s: price must be a positive number of credits", name))
+		if k.Price <= 0 || k.Price > MaxCredits {
+			problems = append(problems, fmt.Sprintf("kind %s: price must be a positive number of credits, at most %d", name, MaxCredits))
 		}
 		if k.Title["ru"] == "" || k.Title["en"] == "" {
 			problems = append(problems, fmt.Sprintf("kind %s: title needs both \"ru\" and \"en\"", name))

@@ -63,7 +63,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 
 func TestValuesAreParsed(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"NEUROCARDS_TELEGRAM_TOKEN": "123:abc",
+		"NEUROCARDS_TELEGRAM_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
 		"NEUROCARDS_KIE_API_KEY":    "key",
 		"NEUROCARDS_KIE_API_URL":    "http://127.0.0.1:9000/",
 		"NEUROCARDS_ADMIN_IDS":      "7, 8",
@@ -111,5 +111,60 @@ func TestKindsFileJSONAndValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("bad kinds: want %q in %v", want, err)
 		}
+	}
+}
+
+// TestTelegramTokenShape: a token that cannot be Telegram's is refused at start, without the
+// error repeating it; every token of the right shape passes.
+func TestTelegramTokenShape(t *testing.T) {
+	for _, token := range []string{
+		"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+		"1:abcdefghijklmnopqrstuvwxyz_-0123456789",
+	} {
+		if _, err := Load(env(map[string]string{"NEUROCARDS_TELEGRAM_TOKEN": token})); err != nil {
+			t.Errorf("%s refused: %v", token, err)
+		}
+	}
+	for _, token := range []string{
+		"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PAL%zz",   // breaks a URL
+		"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PAL/../x", // changes the path
+		"123456789:AAHdqTcvCH1vGWJxf?eofSAs0K5PALDsaw",  // starts a query
+		"AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",            // the secret half alone
+		"bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+		"123456789:short",
+	} {
+		_, err := Load(env(map[string]string{"NEUROCARDS_TELEGRAM_TOKEN": token}))
+		if err == nil || !strings.Contains(err.Error(), "NEUROCARDS_TELEGRAM_TOKEN is not a bot token") {
+			t.Errorf("%s: %v, want the token refused", token, err)
+			continue
+		}
+		_, secret, _ := strings.Cut(token, ":")
+		if strings.Contains(err.Error(), token) || (len(secret) > 8 && strings.Contains(err.Error(), secret)) {
+			t.Errorf("the error repeats the token: %v", err)
+		}
+	}
+}
+
+// TestCreditsAndDurationsInRange: numbers the ledger or a Duration cannot hold are refused at
+// start instead of wrapping around.
+func TestCreditsAndDurationsInRange(t *testing.T) {
+	dir := t.TempDir()
+	kinds := filepath.Join(dir, "kinds.json")
+	os.WriteFile(kinds, []byte(`[{"id":"clip","title":{"ru":"Клип","en":"Clip"},"model":"m","output":"video","price":1000000001,"prompt":"{product}"}]`), 0o600)
+	_, err := Load(env(map[string]string{
+		"NEUROCARDS_START_CREDITS": "1000000001",
+		"NEUROCARDS_PACKS":         "9223372036854775807:50",
+		"NEUROCARDS_KINDS_FILE":    kinds,
+		"NEUROCARDS_JOB_TIMEOUT":   "9223372037", // seconds: past what a Duration holds
+	}))
+	for _, want := range []string{"NEUROCARDS_START_CREDITS must be at most 1000000000", "pack 9223372036854775807: credits must be positive, at most 1000000000",
+		"kind clip: price must be a positive number of credits, at most 1000000000", "NEUROCARDS_JOB_TIMEOUT"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	c, err := Load(env(map[string]string{"NEUROCARDS_START_CREDITS": "1000000000", "NEUROCARDS_PACKS": "1000000000:100000", "NEUROCARDS_JOB_TIMEOUT": "9223372036"}))
+	if err != nil || c.StartCredits != MaxCredits || c.Timing.JobTimeout != 9223372036*time.Second {
+		t.Errorf("the largest values: %v, %+v", err, c)
 	}
 }

@@ -79,8 +79,8 @@ func validatePacks(packs []Pack) []string {
 			problems = append(problems, fmt.Sprintf("pack %s: id used twice", name))
 		}
 		seen[p.ID] = true
-		if p.Credits <= 0 {
-			problems = append(problems, fmt.Sprintf("pack %s: credits must be positive", name))
+		if p.Credits <= 0 || p.Credits > MaxCredits {
+			problems = append(problems, fmt.Sprintf("pack %s: credits must be positive, at most %d", name, MaxCredits))
 		}
 		if p.Stars <= 0 || p.Stars > maxStars {
 			problems = append(problems, fmt.Sprintf("pack %s: stars must be between 1 and %d", name, maxStars))

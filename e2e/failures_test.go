@@ -379,8 +379,11 @@ func TestPanicInGenerator(t *testing.T) {
 }
 
 // TestBurstUnderTelegramLimits: 50 sellers at once against a Telegram that enforces 1 message
-// a second per chat and 30 a second overall. The gateway keeps under the limits; no 429 reaches a
-// seller as a failure and every job is delivered.
+// a second per chat and 30 a second overall. The gateway paces what it sends under the limits;
+// Telegram measures arrivals, which jitter (more on a busy machine), so some messages still
+// meet a 429 — a few percent, against a third or more from a gateway that does not pace — and
+// every one of those is waited out for its retry_after and sent again. No 429 reaches a seller
+// as a failure and every job is delivered.
 func TestBurstUnderTelegramLimits(t *testing.T) {
 	const sellers = 50
 	b := start(t, func(c *config.Config) {
@@ -425,6 +428,39 @@ func TestBurstUnderTelegramLimits(t *testing.T) {
 	if n := len(b.KIE.Tasks()); n != sellers {
 		t.Errorf("KIE tasks: %d, want %d", n, sellers)
 	}
-	t.Logf("429 answers absorbed by the gateway: %d", b.Telegram.Count429())
-
+	// A graceful stop sends what is still queued (last status edits, a 429 being waited out), so
+	// every call the bot meant to make is on the record.
+	b.checkLedger()
+	if err := b.StopBot(); err != nil {
+		t.Fatal(err)
+	}
+	calls := b.Telegram.Calls("")
+	limited, refused := 0, 0
+	for i, c := range calls {
+		if !strings.HasPrefix(c.Method, "send") && !strings.HasPrefix(c.Method, "edit") {
+			continue
+		}
+		limited++
+		if c.Status != 429 {
+			continue
+		}
+		refused++
+		var resent *tgfake.Call
+		for _, n := range calls[i+1:] {
+			if n.Method == c.Method && n.ChatID == c.ChatID && n.Status == 200 && n.Fields["text"] == c.Fields["text"] &&
+				n.Fields["caption"] == c.Fields["caption"] && n.Fields["message_id"] == c.Fields["message_id"] {
+				resent = &n
+				break
+			}
+		}
+		switch {
+		case resent == nil:
+			t.Errorf("a %s to seller %d refused with 429 was never sent again", c.Method, c.ChatID)
+		case resent.At.Sub(c.At) < time.Duration(c.RetryAfter)*time.Second:
+			t.Errorf("a %s to seller %d was sent again %v after a 429 with retry_after %d", c.Method, c.ChatID, resent.At.Sub(c.At), c.RetryAfter)
+		}
+	}
+	if limited == 0 || refused*4 > limited {
+		t.Errorf("%d of %d messages met a 429: the gateway does not keep under Telegram's limits", refused, limited)
+	}
 }

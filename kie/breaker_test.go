@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"neurocards/messages"
+	"neurocards/testkit"
 	"neurocards/testkit/kiefake"
 )
 
@@ -63,7 +64,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		cfg.BreakerFailures = 3
 		cfg.BreakerCooldown = 100 * time.Millisecond // long enough to check "open" without racing the clock
 		cfg.CreatePer10s = 1000
-		cfg.Logger = slog.New(logs)
+		cfg.Logger = testkit.ScannedLogger(t, logs, testkit.Secrets{KIEKey: testKey})
 	})
 	ctx := ctxTimeout(t, 5*time.Second)
 	internal := kiefake.Reply{Code: 500}

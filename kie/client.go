@@ -144,10 +144,16 @@ func (c *Client) do(op string, req *http.Request) (json.RawMessage, error) {
 	if err != nil {
 		return nil, &Error{Op: op, HTTPStatus: httpStatusIfBad(resp), Err: scrubErr(err, c.key)}
 	}
+	return c.answer(op, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+}
+
+// answer reads one API answer, given its HTTP status, Retry-After header and body: the
+// envelope's data on HTTP 2xx with body code 200, or the *Error it describes.
+func (c *Client) answer(op string, status int, retryAfterHeader string, body []byte) (json.RawMessage, error) {
 	var env envelope
 	jsonErr := json.Unmarshal(body, &env)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &Error{Op: op, HTTPStatus: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	if status < 200 || status > 299 {
+		e := &Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(retryAfterHeader, time.Now())}
 		if jsonErr == nil {
 			e.Code, e.Msg = env.code(), scrub(env.msg(), c.key)
 		} else {
@@ -192,20 +198,30 @@ func snippet(b []byte) string {
 	return s
 }
 
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+// MaxRetryAfter bounds how long a Retry-After from KIE (or the result host) makes a job wait.
+// A longer one — a misconfigured proxy, an HTTP date years ahead — would park the job until its
+// deadline; waiting this long and asking again costs one request.
+const MaxRetryAfter = 5 * time.Minute
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date. It is the one place a
+// wait from KIE is read, and never gives less than 0 or more than MaxRetryAfter.
 func retryAfter(h string, now time.Time) time.Duration {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(h); err == nil {
-		if s < 0 {
+	if s, err := strconv.ParseInt(h, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// ParseInt gives the nearest int64 when out of range: huge stays huge, never wraps.
+		if s <= 0 {
 			return 0
+		}
+		if s >= int64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
 		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), MaxRetryAfter)
 	}
 	return 0
 }

@@ -45,6 +45,18 @@ func TestOddAnswers(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			io.WriteString(w, `{"code":429,"msg":"rate limited"}`)
 		}, messages.Transient, "http 429", 12 * time.Second},
+		{"http 503 with a day's Retry-After", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "86400")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}, messages.Transient, "http 503", MaxRetryAfter},
+		{"http 429 with an overflowing Retry-After", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "9223372037")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, messages.Transient, "http 429", MaxRetryAfter},
+		{"http 429 with a Retry-After date a year ahead", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", time.Now().AddDate(1, 0, 0).UTC().Format(http.TimeFormat))
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, messages.Transient, "http 429", MaxRetryAfter},
 		{"body 402 with http 200", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"code":402,"msg":"The current credits are insufficient. Please top up.","data":null}`)
 		}, messages.Operator, "402", 0},

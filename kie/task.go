@@ -54,14 +54,19 @@ func (c *Client) CreateTask(ctx context.Context, model string, input map[string]
 		if err != nil {
 			return "", err
 		}
-		var out struct {
-			TaskID scalar `json:"taskId"`
-		}
-		if err := json.Unmarshal(data, &out); err != nil || out.TaskID == "" {
-			return "", &Error{Op: op, Msg: "answer has no taskId", Err: err}
-		}
-		return string(out.TaskID), nil
+		return taskID(data)
 	})
+}
+
+// taskID reads the task id out of createTask's data.
+func taskID(data json.RawMessage) (string, error) {
+	var out struct {
+		TaskID scalar `json:"taskId"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil || out.TaskID == "" {
+		return "", &Error{Op: "create task", Msg: "answer has no taskId", Err: err}
+	}
+	return string(out.TaskID), nil
 }
 
 // RecordInfo returns the task's current record. An unknown (or not yet visible) task is an

@@ -59,13 +59,13 @@ func TestChargeBackTakesAllOrNothingOnce(t *testing.T) {
 
 func TestPurchaseIsCreditedOncePerCharge(t *testing.T) {
 	s := open(t)
-	for range 2 {
+	for i, want := range []error{nil, ErrDuplicate} {
 		_, err := s.WithUser(1, func(tx *UserTx) error {
 			_, err := tx.Purchase("ch-1", 50, "pack 50")
 			return err
 		})
-		if err != nil && !errors.Is(err, ErrDuplicate) {
-			t.Fatal(err)
+		if !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Fatalf("purchase %d: %v, want %v", i+1, err, want)
 		}
 	}
 	if b, _ := balances(t, s, 1); b != 50 {
@@ -202,4 +202,45 @@ func adjust(s *Store, uid, amount int64, key, note string, by int64) (User, Entr
 		return err
 	})
 	return u, e, err
+}
+
+// TestChargeBackMatchesChargeIDsExactly: charge ids are matched whole, never by prefix. After
+// charge "C:1" was refunded, charge "C" (and "C:1:undo", "C:undo") can still be refunded.
+func TestChargeBackMatchesChargeIDsExactly(t *testing.T) {
+	s := open(t)
+	charges := []string{"C:1", "C", "C:1:undo", "C:undo", "C:"}
+	for i, ch := range charges {
+		if _, err := s.WithUser(int64(i+1), func(tx *UserTx) error {
+			_, err := tx.Purchase(ch, 10, "pack 10")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, ch := range charges {
+		cb, err := chargeBack(s, ch, "900", 1)
+		if err != nil || cb.Resumed || cb.Adjust.Amount != -10 || cb.Adjust.UserID != int64(i+1) {
+			t.Errorf("charge-back of %q after the ones before it: %+v, %v", ch, cb, err)
+		}
+	}
+	// The first one's Stars refund failed: undoing it touches no other charge.
+	if _, err := undoChargeBack(s, "C:1", "900", 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range charges[1:] {
+		if _, err := chargeBack(s, ch, "901", 1); !errors.Is(err, ErrDuplicate) {
+			t.Errorf("a second try on %q: %v, want ErrDuplicate", ch, err)
+		}
+		if b, _ := balances(t, s, int64(i+2)); b != 0 {
+			t.Errorf("buyer of %q has %d credits, want 0", ch, b)
+		}
+	}
+	if _, err := chargeBack(s, "C:1", "901", 1); err != nil {
+		t.Errorf("a new try on the undone charge: %v", err)
+	}
+	for _, attempt := range []string{"", "undo", "9:1"} {
+		if _, err := chargeBack(s, "C", attempt, 1); err == nil || errors.Is(err, ErrDuplicate) {
+			t.Errorf("attempt %q: %v, want it refused as a name", attempt, err)
+		}
+	}
 }

@@ -41,17 +41,38 @@ var (
 	ErrInsufficient = errors.New("not enough credits")
 	// ErrDuplicate means a ledger row with the same idempotency key exists: the operation already happened.
 	ErrDuplicate = errors.New("already recorded")
+	// ErrOutOfRange means a row moves more than MaxAmount credits, or would leave a balance or
+	// held credits beyond MaxBalance: it is refused and nothing changes.
+	ErrOutOfRange = errors.New("credits out of range")
+)
+
+// The ledger's bounds. One row moves at most MaxAmount credits — a billion, far past any price,
+// pack or grant — and a balance or the credits held stay within ±MaxBalance, so no sum the
+// ledger or Check makes comes near overflowing an int64.
+const (
+	MaxAmount  = 1_000_000_000
+	MaxBalance = 1_000_000_000_000
 )
 
 // post is the only place that writes the ledger. It appends e for u, applies it to u's cached
-// balance and held credits and refuses anything that would let available credits go negative.
-// The caller saves u in the same transaction.
+// balance and held credits and refuses anything out of the ledger's bounds or that would let
+// available credits go negative. The caller saves u in the same transaction.
 func (s *Store) post(tx *bolt.Tx, u *User, e Entry) (Entry, error) {
 	keys := tx.Bucket(bucketKeys)
 	if e.Key != "" && keys.Get([]byte(e.Key)) != nil {
 		return Entry{}, ErrDuplicate
 	}
+	if outside(e.Amount, MaxAmount) || outside(e.Held, MaxAmount) {
+		return Entry{}, fmt.Errorf("store: ledger: user %d: a %s of %d credits (held %d): %w: one row moves at most %d",
+			u.ID, e.Type, e.Amount, e.Held, ErrOutOfRange, int64(MaxAmount))
+	}
+	// With the row bounded, a sum can only wrap around from a stored value already far beyond
+	// the bounds, and then lands far beyond them too.
 	balance, held := u.Balance+e.Amount, u.Held+e.Held
+	if outside(balance, MaxBalance) || outside(held, MaxBalance) {
+		return Entry{}, fmt.Errorf("store: ledger: user %d: a %s of %d credits would leave balance %d, held %d: %w: at most %d",
+			u.ID, e.Type, e.Amount, balance, held, ErrOutOfRange, int64(MaxBalance))
+	}
 	if held < 0 {
 		return Entry{}, fmt.Errorf("store: ledger: user %d would hold %d credits", u.ID, held)
 	}
@@ -78,6 +99,10 @@ func (s *Store) post(tx *bolt.Tx, u *User, e Entry) (Entry, error) {
 	u.Balance, u.Held = balance, held
 	return e, nil
 }
+
+// outside reports whether v is beyond ±bound. It compares without negating v, which for
+// math.MinInt64 would stay negative.
+func outside(v, bound int64) bool { return v > bound || v < -bound }
 
 // Ledger returns up to limit of the user's most recent rows, newest first; limit ≤ 0 returns all.
 func (s *Store) Ledger(uid int64, limit int) ([]Entry, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -73,11 +74,14 @@ func (s *Store) PurchaseOf(chargeID string) (Entry, error) {
 // ChargeBack takes back all the credits of this seller's payment, in one adjust row, before its
 // Stars are refunded — so they cannot be spent meanwhile. It refuses with ErrInsufficient when the
 // seller no longer has them available, and with ErrDuplicate when another try's charge-back of
-// this payment stands. attempt names the try (the operator's command): the same try again finds
-// its own charge-back and returns it, and a try whose Stars refund failed is undone by
-// UndoChargeBack so a later one can be made.
+// this payment stands. attempt names the try (the operator's command; a word without ':', not
+// "undo"): the same try again finds its own charge-back and returns it, and a try whose Stars
+// refund failed is undone by UndoChargeBack so a later one can be made.
 func (t *UserTx) ChargeBack(chargeID, attempt string, by int64) (ChargeBack, error) {
 	var cb ChargeBack
+	if !validAttempt(attempt) {
+		return cb, fmt.Errorf("store: charge-back of %s: attempt %q must be a word without ':'", chargeID, attempt)
+	}
 	p, ok, err := entryByKey(t.tx, PurchaseKey(chargeID))
 	if err != nil {
 		return cb, err
@@ -122,6 +126,24 @@ const undoSuffix = ":undo"
 
 func chargeBackKey(chargeID, attempt string) string { return ChargeBackKey(chargeID) + ":" + attempt }
 
+// validAttempt says whether attempt can name a try: with no ':' in it and not "undo", a key
+// belongs to exactly one charge id, even when charge ids contain ':' or start with each other.
+func validAttempt(attempt string) bool {
+	return attempt != "" && attempt != "undo" && !strings.Contains(attempt, ":")
+}
+
+// chargeBackOf reads key as a charge-back key of chargeID: the attempt it names and whether it
+// undoes that attempt. ok is false for any other key, in particular for the keys of a charge id
+// that merely starts with chargeID ("C:1" when looking for "C").
+func chargeBackOf(chargeID, key string) (attempt string, undo, ok bool) {
+	rest, found := strings.CutPrefix(key, ChargeBackKey(chargeID)+":")
+	if !found {
+		return "", false, false
+	}
+	attempt, undo = strings.CutSuffix(rest, undoSuffix)
+	return attempt, undo, validAttempt(attempt)
+}
+
 // standingChargeBack returns the key of the charge-back of this payment that has not been undone,
 // or "".
 func standingChargeBack(tx *bolt.Tx, chargeID string) (string, error) {
@@ -130,15 +152,18 @@ func standingChargeBack(tx *bolt.Tx, chargeID string) (string, error) {
 	var takes []string
 	c := tx.Bucket(bucketKeys).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if key := string(k); strings.HasSuffix(key, undoSuffix) {
-			undone[strings.TrimSuffix(key, undoSuffix)] = true
-		} else {
-			takes = append(takes, key)
+		attempt, undo, ok := chargeBackOf(chargeID, string(k))
+		switch {
+		case !ok: // another charge id's, sharing the prefix
+		case undo:
+			undone[attempt] = true
+		default:
+			takes = append(takes, attempt)
 		}
 	}
-	for _, k := range takes {
-		if !undone[k] {
-			return k, nil
+	for _, a := range takes {
+		if !undone[a] {
+			return chargeBackKey(chargeID, a), nil
 		}
 	}
 	return "", nil

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,9 +53,13 @@ type Options struct {
 	ReadOnly    bool
 	LockTimeout time.Duration // how long to wait for another process to let go of the file; default 1 s
 	Now         func() time.Time
+	// Logger is told when Open had to make the data directory private; nil: slog.Default().
+	Logger *slog.Logger
 }
 
-// Open opens (creating if needed) the data file in dir.
+// Open opens (creating if needed) the data file in dir. A data directory that other users may
+// write to (where they could replace the file or the results) is made private (0700) with a
+// warning; one that cannot be is refused.
 func Open(dir string, opt Options) (*Store, error) {
 	if opt.LockTimeout <= 0 {
 		opt.LockTimeout = time.Second
@@ -66,8 +71,33 @@ func Open(dir string, opt Options) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: data dir: %w", err)
 		}
+		if err := makePrivate(dir, opt.Logger); err != nil {
+			return nil, err
+		}
 	}
 	return OpenFile(filepath.Join(dir, FileName), opt)
+}
+
+// makePrivate takes group and world write access away from an existing data directory:
+// MkdirAll keeps whatever mode it finds. Tightening is safe — the bot needs nothing from other
+// users — and friendlier than refusing to start.
+func makePrivate(dir string, log *slog.Logger) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("store: data dir: %w", err)
+	}
+	was := fi.Mode().Perm()
+	if was&0o022 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("store: data dir %s is writable by other users (%v) and could not be made private: %w", dir, was, err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn("the data directory was writable by other users; it is now private (0700)", "dir", dir, "was", was.String())
+	return nil
 }
 
 // OpenFile opens the data file at path.

@@ -2,10 +2,15 @@ package store
 
 import (
 	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"neurocards/messages"
+	"neurocards/testkit"
 )
 
 func open(t *testing.T) *Store {
@@ -155,12 +160,18 @@ func TestIdempotencyKeyRefusesReplay(t *testing.T) {
 
 func TestJobRowsOnlyFromLifecycle(t *testing.T) {
 	s := open(t)
-	_, err := s.WithUser(1, func(tx *UserTx) error {
-		_, err := tx.Post(Entry{Type: EntryCapture, Amount: -5})
-		return err
-	})
-	if err == nil {
-		t.Fatal("a capture row was posted outside a job's end")
+	grant(t, s, 1, 20)
+	for _, typ := range []EntryType{EntryHold, EntryCapture, EntryRelease} {
+		_, err := s.WithUser(1, func(tx *UserTx) error {
+			_, err := tx.Post(Entry{Type: typ, Amount: -5, Held: 5})
+			return err
+		})
+		if want := "store: " + string(typ) + " rows are written by the job lifecycle only"; err == nil || err.Error() != want {
+			t.Errorf("a %s row posted outside a job: %v, want %q", typ, err, want)
+		}
+	}
+	if b, h := balances(t, s, 1); b != 20 || h != 0 {
+		t.Errorf("balance %d held %d after refused rows, want 20/0", b, h)
 	}
 }
 
@@ -240,4 +251,38 @@ func finish(s *Store, j messages.Job) (messages.Job, error) {
 		return err
 	})
 	return out, err
+}
+
+// TestOpenMakesTheDataDirPrivate: a data directory others may write to is made private, with a
+// warning; a private one is left alone, without a word.
+func TestOpenMakesTheDataDirPrivate(t *testing.T) {
+	for _, mode := range []os.FileMode{0o777, 0o770, 0o755, 0o700} {
+		dir := filepath.Join(t.TempDir(), "data")
+		if err := os.Mkdir(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		var logs testkit.Buffer
+		s, err := Open(dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, warned := mode, mode&0o022 != 0
+		if warned {
+			want = 0o700
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("a %v data dir is %v after Open, want %v", mode, got, want)
+		}
+		if said := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), dir); said != warned {
+			t.Errorf("a %v data dir: warned %v, want %v:\n%s", mode, said, warned, logs.String())
+		}
+	}
 }

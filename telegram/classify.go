@@ -42,7 +42,7 @@ func Classify(err error) messages.Failure {
 		return f(messages.Transient, messages.ReasonUpstream, "canceled")
 	case errors.As(err, &tmr):
 		out := f(messages.Transient, messages.ReasonUpstream, "429")
-		out.RetryAfter = time.Duration(max(tmr.RetryAfter, 1)) * time.Second
+		out.RetryAfter = retryAfter(tmr)
 		return out
 	case errors.Is(err, bot.ErrorForbidden):
 		return f(messages.User, messages.ReasonBlocked, "403")
@@ -104,6 +104,20 @@ func ClassifyResult(err error) messages.Failure {
 // nothing to retry.
 func IsMessageGone(err error) bool {
 	return err != nil && errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "message to edit not found")
+}
+
+// MaxRetryAfter bounds how long a 429 makes anything wait. Telegram asks for seconds, at most a
+// few minutes in practice; a larger (or overflowing) retry_after from a broken proxy or a lying
+// server would otherwise park a chat or a job until its deadline.
+const MaxRetryAfter = 5 * time.Minute
+
+// retryAfter is the one reading of a 429's retry_after: at least a second, at most MaxRetryAfter.
+func retryAfter(tmr *bot.TooManyRequestsError) time.Duration {
+	s := max(tmr.RetryAfter, 1)
+	if s >= int(MaxRetryAfter/time.Second) {
+		return MaxRetryAfter
+	}
+	return time.Duration(s) * time.Second
 }
 
 // IsNotModified reports Telegram's answer to an edit that changes nothing, which is a success.

@@ -26,6 +26,9 @@ func TestClassify(t *testing.T) {
 	}{
 		{"429 carries retry_after", &bot.TooManyRequestsError{Message: "Too Many Requests", RetryAfter: 7}, messages.Transient, messages.ReasonUpstream, 7 * time.Second},
 		{"a wrapped 429 still waits", wrap(&bot.TooManyRequestsError{RetryAfter: 2}), messages.Transient, messages.ReasonUpstream, 2 * time.Second},
+		{"a day's retry_after is capped", &bot.TooManyRequestsError{RetryAfter: 86400}, messages.Transient, messages.ReasonUpstream, MaxRetryAfter},
+		{"an overflowing retry_after is capped", &bot.TooManyRequestsError{RetryAfter: 9223372037}, messages.Transient, messages.ReasonUpstream, MaxRetryAfter},
+		{"a negative retry_after waits a second", &bot.TooManyRequestsError{RetryAfter: -5}, messages.Transient, messages.ReasonUpstream, time.Second},
 		{"blocked by the user", fmt.Errorf("%w, Forbidden: bot was blocked by the user", bot.ErrorForbidden), messages.User, messages.ReasonBlocked, 0},
 		{"remembered block", ErrBlocked, messages.User, messages.ReasonBlocked, 0},
 		{"400 on a send is retried within the budget", fmt.Errorf("%w, Bad Request: wrong file identifier", bot.ErrorBadRequest), messages.Transient, messages.ReasonDelivery, 0},

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +86,7 @@ type Gateway struct {
 	log     *slog.Logger
 	global  *rate.Limiter
 	breaker *gobreaker.CircuitBreaker[any]
+	redactor
 
 	mu        sync.Mutex
 	chats     map[int64]*chat
@@ -136,16 +136,6 @@ func New(cfg Config) (*Gateway, error) {
 			ExpectContinueTimeout: time.Second,
 		}}
 	}
-	b, err := bot.New(cfg.Token,
-		bot.WithServerURL(cfg.APIURL),
-		bot.WithHTTPClient(time.Minute, cfg.HTTP),
-		bot.WithSkipGetMe(),
-		bot.WithDefaultHandler(func(context.Context, *bot.Bot, *models.Update) {}),
-		bot.WithErrorsHandler(func(err error) { cfg.Logger.Warn("telegram client", "err", err) }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
 	// Telegram counts arrivals, not departures, and uploads arrive late by varying amounts: keep a
 	// tenth below the limit. Any one-second window then holds at most 0.9·PerSec messages: a small
 	// burst, refilled at the rest.
@@ -153,15 +143,26 @@ func New(cfg Config) (*Gateway, error) {
 	burst := max(1, budget/10)
 	refill := rate.Limit(max(1, budget-burst))
 	g := &Gateway{
-		bot:    b,
-		http:   cfg.HTTP,
-		token:  cfg.Token,
-		apiURL: strings.TrimRight(cfg.APIURL, "/"),
-		cfg:    cfg,
-		log:    cfg.Logger,
-		global: rate.NewLimiter(refill, burst),
-		chats:  map[int64]*chat{},
+		http:     cfg.HTTP,
+		token:    cfg.Token,
+		redactor: newRedactor(cfg.Token),
+		apiURL:   strings.TrimRight(cfg.APIURL, "/"),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		global:   rate.NewLimiter(refill, burst),
+		chats:    map[int64]*chat{},
 	}
+	b, err := bot.New(cfg.Token,
+		bot.WithServerURL(cfg.APIURL),
+		bot.WithHTTPClient(time.Minute, cfg.HTTP),
+		bot.WithSkipGetMe(),
+		bot.WithDefaultHandler(func(context.Context, *bot.Bot, *models.Update) {}),
+		bot.WithErrorsHandler(g.libraryError),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", g.redact(err))
+	}
+	g.bot = b
 	g.breaker = gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
 		Name:    "telegram",
 		Timeout: cfg.BreakerCooldown,
@@ -293,7 +294,7 @@ func (g *Gateway) SendFile(ctx context.Context, chatID int64, kind FileKind, pat
 var ErrTooLarge = errors.New("file too large")
 
 // Download fetches a file the seller sent (getFile, then the file URL) into w, refusing more than
-// maxBytes. The file URL contains the bot token, so it never appears in errors or logs.
+// maxBytes. The file URL contains the bot token; do hides it in errors, as for every call.
 func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxBytes int64) (int64, error) {
 	var f *models.File
 	err := g.do(ctx, 0, false, func(ctx context.Context) error {
@@ -311,11 +312,11 @@ func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxB
 	err = g.do(ctx, 0, false, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.bot.FileDownloadLink(f), nil)
 		if err != nil {
-			return g.redact(err)
+			return fmt.Errorf("telegram: download: %w", err)
 		}
 		resp, err := g.http.Do(req)
 		if err != nil {
-			return fmt.Errorf("telegram: download: %w", g.redact(err))
+			return fmt.Errorf("telegram: download: %w", err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
@@ -327,7 +328,7 @@ func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxB
 		}
 		n, err = io.Copy(w, io.LimitReader(resp.Body, limit+1))
 		if err != nil {
-			return fmt.Errorf("telegram: download: %w", g.redact(err))
+			return fmt.Errorf("telegram: download: %w", err)
 		}
 		if n > limit {
 			return fmt.Errorf("telegram: download: over %d bytes: %w", limit, ErrTooLarge)
@@ -345,22 +346,20 @@ type HTTPError struct {
 
 func (e *HTTPError) Error() string { return fmt.Sprintf("telegram: %s: HTTP %d", e.Op, e.Status) }
 
-// redact removes the bot token from an error that may carry a URL.
-func (g *Gateway) redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = strings.ReplaceAll(ue.URL, g.token, "***")
-	}
-	if g.token != "" && strings.Contains(err.Error(), g.token) {
-		return errors.New(strings.ReplaceAll(err.Error(), g.token, "***"))
-	}
-	return err
+// libraryError logs what go-telegram/bot reports outside any call's result.
+func (g *Gateway) libraryError(err error) {
+	g.log.Warn("telegram client", "err", g.redact(err))
 }
 
 // do runs one API call through the rate limits (when it is a message to a chat) and the breaker.
 // A 429 pauses the chat for retry_after; ordinary messages then try again, up to three times
-// within ctx, while uploads return the error for their supervisor to handle.
+// within ctx, while uploads return the error for their supervisor to handle. Every method of the
+// Gateway calls Telegram through do, so this is where the token leaves its errors.
 func (g *Gateway) do(ctx context.Context, chatID int64, retry429 bool, call func(context.Context) error) error {
+	return g.redact(g.try(ctx, chatID, retry429, call))
+}
+
+func (g *Gateway) try(ctx context.Context, chatID int64, retry429 bool, call func(context.Context) error) error {
 	limited := chatID != 0
 	for attempt := 0; ; attempt++ {
 		if limited {
@@ -377,7 +376,7 @@ func (g *Gateway) do(ctx context.Context, chatID int64, retry429 bool, call func
 		}
 		var tmr *bot.TooManyRequestsError
 		if errors.As(err, &tmr) {
-			after := time.Duration(max(tmr.RetryAfter, 1)) * time.Second
+			after := retryAfter(tmr)
 			g.pause(chatID, after)
 			g.log.Warn("telegram rate limit", "chat_id", chatID, "retry_after", after)
 			if retry429 && attempt < 3 {

@@ -194,8 +194,14 @@ func (p *Poller) log() *slog.Logger {
 }
 
 // getUpdates calls the Bot API directly, in the same multipart form the library uses, and maps
-// errors to the library's error types so Classify treats them alike.
+// errors to the library's error types so Classify treats them alike. Its errors, like those of
+// every other call, have the token hidden.
 func (g *Gateway) getUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]models.Update, error) {
+	updates, err := g.fetchUpdates(ctx, offset, timeout, allowed)
+	return updates, g.redact(err)
+}
+
+func (g *Gateway) fetchUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]models.Update, error) {
 	var body bytes.Buffer
 	form := multipart.NewWriter(&body)
 	_ = form.WriteField("offset", strconv.FormatInt(offset, 10))
@@ -211,18 +217,23 @@ func (g *Gateway) getUpdates(ctx context.Context, offset int64, timeout time.Dur
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.apiURL+"/bot"+g.token+"/getUpdates", &body)
 	if err != nil {
-		return nil, g.redact(err)
+		return nil, fmt.Errorf("telegram: getUpdates: %w", err)
 	}
 	req.Header.Set("Content-Type", form.FormDataContentType())
 	resp, err := g.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getUpdates: %w", g.redact(err))
+		return nil, fmt.Errorf("telegram: getUpdates: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getUpdates: %w", g.redact(err))
+		return nil, fmt.Errorf("telegram: getUpdates: %w", err)
 	}
+	return decodeUpdates(resp.StatusCode, raw)
+}
+
+// decodeUpdates reads a getUpdates answer: the updates, or the error it describes.
+func decodeUpdates(status int, raw []byte) ([]models.Update, error) {
 	var r struct {
 		OK          bool            `json:"ok"`
 		Result      []models.Update `json:"result"`
@@ -233,7 +244,7 @@ func (g *Gateway) getUpdates(ctx context.Context, offset int64, timeout time.Dur
 		} `json:"parameters"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, &HTTPError{Op: "getUpdates", Status: resp.StatusCode}
+		return nil, &HTTPError{Op: "getUpdates", Status: status}
 	}
 	if r.OK {
 		return r.Result, nil

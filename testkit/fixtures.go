@@ -11,10 +11,12 @@ import (
 	"neurocards/config"
 )
 
-// Fake credentials for the fakes: they never reach anything else.
+// Fake credentials for the fakes: they never reach anything else. The bot token has Telegram's
+// shape (bot id, colon, 35 characters), which configuration checks.
 const (
-	BotToken = "123456:sandbox-token"
-	KIEKey   = "sandbox-kie-key"
+	BotToken   = "123456:sandbox-token-for-the-fake-telegram"
+	KIEKey     = "sandbox-kie-key"
+	AdminToken = "sandbox-admin-token"
 )
 
 // FastTiming makes every delay short enough for a test, keeping their proportions.

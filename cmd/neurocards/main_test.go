@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"neurocards/testkit"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
@@ -67,14 +68,16 @@ func TestRunWithoutTokensPointsAtTheSandbox(t *testing.T) {
 }
 
 func TestRunRejectsBadConfiguration(t *testing.T) {
+	const badToken = "123456:sandbox-token-with-a%zz-in-it/../x" // one that breaks a URL
 	cmd := exec.Command(binary(t), "run")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "NEUROCARDS_TELEGRAM_TOKEN=1:x", "NEUROCARDS_KIE_API_KEY=k",
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "NEUROCARDS_TELEGRAM_TOKEN=" + badToken, "NEUROCARDS_KIE_API_KEY=k",
 		"NEUROCARDS_KIE_API_URL=ftp://nope", "NEUROCARDS_START_CREDITS=lots", "NEUROCARDS_DATA_DIR=" + t.TempDir()}
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("run with a bad configuration succeeded:\n%s", out)
 	}
-	for _, want := range []string{"NEUROCARDS_KIE_API_URL", "NEUROCARDS_START_CREDITS"} {
+	testkit.NoSecrets(t, "the refusal", string(out), testkit.Secrets{BotToken: badToken})
+	for _, want := range []string{"NEUROCARDS_KIE_API_URL", "NEUROCARDS_START_CREDITS", "NEUROCARDS_TELEGRAM_TOKEN is not a bot token"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("output does not name %s:\n%s", want, out)
 		}
@@ -103,10 +106,10 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 		"NEUROCARDS_KIE_POLL_MAX=100ms",
 		"NEUROCARDS_TELEGRAM_POLL_TIMEOUT=2s",
 	}
-	var logs bytes.Buffer
+	logs := testkit.LogBuffer(t, secrets)
 	cmd := exec.Command(binary(t), "run")
 	cmd.Env = env
-	cmd.Stderr = &logs
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +142,7 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 	second := exec.Command(binary(t), "run")
 	second.Env = env
 	out, err := second.CombinedOutput()
+	testkit.NoSecrets(t, "a second process's output", string(out), secrets)
 	if err == nil || !bytes.Contains(out, []byte("in use by another neurocards process")) {
 		t.Errorf("a second process on the same data dir: err=%v\n%s", err, out)
 	}
@@ -163,12 +167,14 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 }
 
 func TestSandboxPlaysTheWholeFlow(t *testing.T) {
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
+	errOut := testkit.LogBuffer(t, testkit.Fakes)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if rc := sandbox(ctx, nil, &out, &errOut); rc != 0 {
+	if rc := sandbox(ctx, []string{"-v"}, &out, errOut); rc != 0 {
 		t.Fatalf("sandbox exit %d\n%s\n%s", rc, out.String(), errOut.String())
 	}
+	testkit.NoSecrets(t, "the sandbox's conversation", out.String(), testkit.Fakes)
 	for _, want := range []string{"seller ▶ /start", "1.mp4", "2.png", "balance at the end: 4 credits", "every step happened"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("sandbox output lacks %q:\n%s", want, out.String())

@@ -29,9 +29,11 @@ const (
 
 // Options configure an Env.
 type Options struct {
-	DataDir string       // default: a new temporary directory, removed by Stop
-	Logger  *slog.Logger // default: discard
-	Hooks   actors.Hooks
+	DataDir string // default: a new temporary directory, removed by Stop
+	// Logger gets the bot's logs (default: discard). Every record it takes is also scanned for
+	// the fake credentials, and Stop reports any it finds.
+	Logger *slog.Logger
+	Hooks  actors.Hooks
 	// Configure adjusts the configuration after the fast defaults are applied.
 	Configure func(*config.Config)
 	// FakeClock runs the actors on a testkit.FakeClock (Env.Clock) that only the test moves:
@@ -48,6 +50,7 @@ type Env struct {
 	Clock    *testkit.FakeClock // with Options.FakeClock; it keeps its time across restarts
 
 	opt     Options
+	leaks   *testkit.LeakLog
 	tempDir string
 	cancel  context.CancelFunc
 	done    chan error
@@ -73,13 +76,15 @@ func Start(opt Options) (*Env, error) {
 	if opt.FakeClock {
 		e.Clock = testkit.NewFakeClock(time.Time{})
 	}
+	h, leaks := testkit.ScanLogs(e.opt.Logger.Handler(), testkit.Fakes)
+	e.opt.Logger, e.leaks = slog.New(h), leaks
 	e.Telegram = tgfake.New(BotToken)
 	e.KIE = kiefake.New(KIEKey)
 	cfg := config.Defaults()
 	cfg.TelegramToken, cfg.TelegramAPIURL = BotToken, e.Telegram.URL()
 	cfg.KIEAPIKey, cfg.KIEAPIURL, cfg.KIEUploadURL = KIEKey, e.KIE.APIURL(), e.KIE.UploadURL()
 	cfg.DataDir = e.opt.DataDir
-	cfg.AdminAddr = "127.0.0.1:0"
+	cfg.AdminAddr, cfg.AdminToken = "127.0.0.1:0", testkit.AdminToken
 	FastTiming(&cfg)
 	if opt.Configure != nil {
 		opt.Configure(&cfg)
@@ -137,14 +142,15 @@ func (e *Env) Restart() error {
 	return e.startBot()
 }
 
-// Stop stops the bot and the fakes and removes a temporary data directory.
+// Stop stops the bot and the fakes and removes a temporary data directory. It reports any log
+// line that showed a secret.
 func (e *Env) Stop() error {
 	err := e.StopBot()
 	e.closeFakes()
 	if e.tempDir != "" {
 		os.RemoveAll(e.tempDir)
 	}
-	return err
+	return errors.Join(err, e.leaks.Err())
 }
 
 func (e *Env) closeFakes() {

@@ -381,11 +381,11 @@ func (r *run) leaks(res *Result) {
 		return
 	}
 	res.DataRaces = bytes.Count(logs, []byte("WARNING: DATA RACE"))
-	names := []string{"the bot token", "the KIE key", "the admin token"}
-	for i, s := range r.secrets {
-		if n := bytes.Count(logs, []byte(s)) + strings.Count(res.CheckOutput, s); n > 0 {
-			res.SecretLeaks = append(res.SecretLeaks, fmt.Sprintf("%s appears %d times in the bot's output", names[i], n))
-		}
+	for _, leak := range r.secrets.Leaks(string(logs)) {
+		res.SecretLeaks = append(res.SecretLeaks, leak+" in the bot's logs")
+	}
+	for _, leak := range r.secrets.Leaks(res.CheckOutput) {
+		res.SecretLeaks = append(res.SecretLeaks, leak+" in the output of neurocards check")
 	}
 }
 
@@ -427,6 +427,7 @@ func (res *Result) Problems() []string {
 		p = append(p, "the run did not complete: "+res.RunError)
 	}
 	add(btoi(res.Jobs == 0), "no job ran")
+	add(btoi(res.Kills > 0 && stagesHit(res) == 0), "none of the %d kills found a job in flight: the run proved nothing about recovery", res.Kills)
 	add(len(res.Lost), "%d jobs lost", len(res.Lost))
 	add(len(res.Waiting), "%d sellers left without an answer", len(res.Waiting))
 	add(len(res.Unordered), "%d sellers have jobs they never ordered", len(res.Unordered))
@@ -443,6 +444,15 @@ func (res *Result) Problems() []string {
 	add(len(res.SecretLeaks), "secrets leaked: %s", strings.Join(res.SecretLeaks, "; "))
 	add(res.DataRaces, "%d data races reported by the bot", res.DataRaces)
 	return p
+}
+
+// stagesHit is how many kills found a job in some stage.
+func stagesHit(res *Result) int {
+	n := 0
+	for _, k := range res.StagesHit {
+		n += k
+	}
+	return n
 }
 
 func btoi(b bool) int {

@@ -131,3 +131,16 @@ func TestRecognisesResultsAndFailures(t *testing.T) {
 		t.Errorf("image_url: %d %v", id, ok)
 	}
 }
+
+// TestKillsThatHitNoJobFailTheRun: a run whose kills all landed while no job was in flight
+// proved nothing about recovery, and says so; one kill in a stage is enough.
+func TestKillsThatHitNoJobFailTheRun(t *testing.T) {
+	res := Result{Jobs: 8, Kills: 5, StagesHit: map[messages.Stage]int{}}
+	if p := res.Problems(); len(p) != 1 || p[0] != "none of the 5 kills found a job in flight: the run proved nothing about recovery" {
+		t.Errorf("problems %q", p)
+	}
+	res.StagesHit[messages.StageSubmitted] = 1
+	if p := res.Problems(); len(p) != 0 {
+		t.Errorf("problems %q", p)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"neurocards/messages"
+	"neurocards/testkit"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
 )
@@ -106,7 +107,7 @@ type run struct {
 	kie     *kiefake.Server
 	bot     *botProcess
 	dataDir string
-	secrets []string
+	secrets testkit.Secrets
 	admin   string
 	token   string
 
@@ -173,9 +174,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		dataDir: filepath.Join(work, "data"),
 		token:   secret(),
 	}
-	botToken := "4242:" + secret()
+	botToken := "4242:" + secret() + secret() // Telegram's shape: 30 or more characters after the colon
 	kieKey := "kie-" + secret()
-	r.secrets = []string{botToken, kieKey, r.token}
+	r.secrets = testkit.Secrets{BotToken: botToken, KIEKey: kieKey, AdminToken: r.token}
 	r.tg = tgfake.New(botToken)
 	defer r.tg.Close()
 	r.kie = kiefake.New(kieKey)
