@@ -21,6 +21,7 @@ let current = null;  // the seller being played
 let stream = null;   // the EventSource of their chat
 let lastToast = -1;  // the newest callback answer already shown; -1 before the first view
 let actionTimer = 0;
+let stick = true;    // the chat follows new messages while the person is at its bottom
 const rows = new Map(); // message id → {sig, el}
 
 async function api(path, body, isForm) {
@@ -63,6 +64,7 @@ function select(id) {
   $("#chat-seller").textContent = `you are ${current.name} (${current.lang})`;
   rows.clear();
   $("#messages").textContent = "";
+  stick = true;
   lastToast = -1;
   if (stream) stream.close();
   stream = new EventSource(`/api/chats/${id}/events`);
@@ -85,9 +87,7 @@ function render(v) {
 
 function renderMessages(messages) {
   const box = $("#messages");
-  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const seen = new Set();
-  let added = false;
   let prev = null;
   for (const m of messages) {
     seen.add(m.id);
@@ -109,7 +109,6 @@ function renderMessages(messages) {
     } else {
       if (prev) prev.after(node);
       else box.prepend(node);
-      added = true;
     }
     rows.set(m.id, { sig, el: node });
     prev = node;
@@ -120,8 +119,20 @@ function renderMessages(messages) {
       rows.delete(id);
     }
   }
-  if (added && nearBottom) box.scrollTop = box.scrollHeight;
+  followBottom();
 }
+
+// followBottom keeps the newest message in sight, also when a photo or video loads and grows.
+function followBottom() {
+  if (!stick) return;
+  const box = $("#messages");
+  box.scrollTop = box.scrollHeight;
+}
+
+$("#messages").addEventListener("scroll", (e) => {
+  const box = e.target;
+  stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+});
 
 function messageEl(m) {
   if (m.service || m.payment) {
@@ -129,7 +140,10 @@ function messageEl(m) {
   }
   const row = el("div", { class: `row ${m.from_bot ? "in" : "out"}`, "data-id": m.id });
   const bubble = el("div", { class: "bubble" });
-  if (m.media) bubble.append(mediaEl(m.media));
+  if (m.media) {
+    bubble.append(mediaEl(m.media));
+    if (m.media.kind !== "document") bubble.classList.add("with-media");
+  }
   if (m.invoice) {
     bubble.classList.add("invoice");
     bubble.append(
@@ -160,9 +174,9 @@ function money(amount, currency) {
 function mediaEl(f) {
   switch (f.kind) {
     case "video":
-      return el("video", { class: "media", src: f.url, controls: true, muted: true, playsinline: true, preload: "metadata", loop: true });
+      return el("video", { class: "media", src: f.url, controls: true, muted: true, playsinline: true, preload: "auto", loop: true, onloadedmetadata: followBottom });
     case "photo":
-      return el("img", { class: "media", src: f.url, alt: "photo", onclick: () => window.open(f.url, "_blank") });
+      return el("img", { class: "media", src: f.url, alt: "photo", onload: followBottom, onclick: () => window.open(f.url, "_blank") });
     default:
       return el("a", { class: "file", href: f.url, download: f.name || "file" },
         el("span", { class: "icon" }, "📄"),
