@@ -47,6 +47,8 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.shot("confirm")
 	b.tapLast("ok:")
 	b.waitVideos(1)
+	b.do(chromedp.Click(chromedp.CSS(".row.in .video .play")))
+	b.wait("the video playing", `(() => { const v = document.querySelector(".row.in video"); return !v.paused && v.currentTime > 0.2; })()`)
 	b.wait("the status saying done", `[...document.querySelectorAll(".row.in .text")].some(e => e.textContent.includes("Готово"))`)
 	b.waitBalance(10)
 	b.shot("video")

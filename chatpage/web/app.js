@@ -102,7 +102,7 @@ function renderMessages(messages) {
       // A video keeps playing through an edit of its caption or keyboard.
       const oldMedia = have.el.querySelector(".media");
       const newMedia = node.querySelector(".media");
-      if (oldMedia && newMedia && oldMedia.getAttribute("src") === newMedia.getAttribute("src")) {
+      if (oldMedia && newMedia && oldMedia.dataset.src === newMedia.dataset.src) {
         newMedia.replaceWith(oldMedia);
       }
       have.el.replaceWith(node);
@@ -173,15 +173,30 @@ function money(amount, currency) {
 
 function mediaEl(f) {
   switch (f.kind) {
-    case "video":
-      return el("video", { class: "media", src: f.url, controls: true, muted: true, playsinline: true, preload: "auto", loop: true, onloadedmetadata: followBottom });
+    case "video": {
+      // As in Telegram: the first frame, its length, and a play button; the controls come with playing.
+      const length = el("span", { class: "badge" }, "video");
+      const video = el("video", {
+        src: f.url, playsinline: true, preload: "auto", loop: true,
+        onloadedmetadata: () => { length.textContent = clock(video.duration); followBottom(); },
+      });
+      const play = el("button", {
+        class: "play", title: "Play", onclick: () => { video.controls = true; video.play(); play.remove(); },
+      }, "▶");
+      return el("div", { class: "media video", "data-src": f.url }, video, length, play);
+    }
     case "photo":
-      return el("img", { class: "media", src: f.url, alt: "photo", onload: followBottom, onclick: () => window.open(f.url, "_blank") });
+      return el("img", { class: "media", src: f.url, "data-src": f.url, alt: "photo", onload: followBottom, onclick: () => window.open(f.url, "_blank") });
     default:
       return el("a", { class: "file", href: f.url, download: f.name || "file" },
         el("span", { class: "icon" }, "📄"),
         el("span", {}, el("div", {}, f.name || "file"), el("div", { class: "size" }, size(f.size))));
   }
+}
+
+function clock(seconds) {
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 function size(n) {
