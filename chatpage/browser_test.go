@@ -80,6 +80,17 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.waitBalance(10)
 	b.shot("retried")
 
+	// Another seller has their own chat and balance; switching back shows Анна's chat again.
+	b.do(chromedp.Click(chromedp.CSS(`#seller-list li[data-seller="102"]`)))
+	b.wait("Ben's empty chat", `document.querySelector("#chat-seller").textContent.includes("Ben") && document.querySelectorAll("#messages .row").length === 0`)
+	b.typeAndSend("/start")
+	b.waitBotText("Hi, Ben")
+	b.waitBalance(20)
+	b.shot("another-seller")
+	b.do(chromedp.Click(chromedp.CSS(`#seller-list li[data-seller="101"]`)))
+	b.waitVideos(2)
+	b.waitBalance(10)
+
 	a := env.Bot()
 	rows, err := a.Store.Ledger(101, 0)
 	if err != nil {

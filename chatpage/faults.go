@@ -128,7 +128,7 @@ func (p *Page) restart() bool {
 			p.noteLocked(0, true, "The restart failed: %v", err)
 			p.log.Error("chat page: restart failed", "err", err)
 		} else {
-			p.noteLocked(0, false, "The bot is back after %.1f s", time.Since(start).Seconds())
+			p.noteLocked(0, false, "The bot is back after %v", time.Since(start).Round(time.Millisecond))
 		}
 		p.notifyLocked()
 	}()
