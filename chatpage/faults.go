@@ -15,6 +15,7 @@ type kieFailure struct {
 	outcome kiefake.Outcome
 }
 
+// kieFailures are the panel's "KIE fails the next task" buttons, by fault name.
 var kieFailures = map[string]kieFailure{
 	"kie-policy":   {"content policy", kiefake.Outcome{Fail: true, FailCode: "400", FailMsg: "Your prompt was flagged by Website as violating content policies"}},
 	"kie-internal": {"internal error", kiefake.Outcome{Fail: true, FailCode: "500", FailMsg: "Internal Error, Please try again later."}},
@@ -24,8 +25,8 @@ var kieFailures = map[string]kieFailure{
 // generating, so the seller's status message can be seen changing.
 var demoPace = kiefake.Script{Waiting: 2, Generating: 3}
 
-// tooManyRequests is the fault "Telegram answers 429": the next calls to the seller's chat are
-// told to wait.
+// tooManyCalls and tooManyWait are the fault "Telegram answers 429": the next calls to the
+// seller's chat are told to wait.
 const (
 	tooManyCalls = 3
 	tooManyWait  = 2 // seconds, parameters.retry_after

@@ -31,7 +31,13 @@ async function api(path, body, isForm) {
     opts.body = JSON.stringify(body);
     opts.headers = { "Content-Type": "application/json" };
   }
-  const resp = await fetch(`/api/chats/${current.id}/${path}`, opts);
+  let resp;
+  try {
+    resp = await fetch(`/api/chats/${current.id}/${path}`, opts);
+  } catch (e) {
+    toast("The sandbox does not answer: is `neurocards sandbox --web` still running?", true);
+    return null;
+  }
   let answer = null;
   if (resp.status !== 204) answer = await resp.json().catch(() => null);
   if (!resp.ok) {
@@ -222,7 +228,13 @@ function keyboardEl(m) {
   return el("div", { class: "keyboard" }, ...rowsOut);
 }
 
+let menuSig = "";
+
 function renderMenu(commands) {
+  // Rebuilt only when the bot changes its commands, so a filter being typed survives updates.
+  const sig = JSON.stringify(commands);
+  if (sig === menuSig) return;
+  menuSig = sig;
   const menu = $("#menu");
   menu.textContent = "";
   for (const c of commands) {
@@ -335,9 +347,10 @@ function toast(text, isError) {
 
 // What the person does.
 
+// sendText sends a message; it reports false when the page refused it.
 async function sendText(text) {
-  if (!text.trim()) return;
-  await api("text", { text });
+  if (!text.trim()) return true;
+  return (await api("text", { text })) !== null;
 }
 
 async function tap(id, data, button) {
@@ -356,14 +369,18 @@ async function pay(id, button) {
 
 function hideMenu() { $("#menu").hidden = true; }
 
-$("#composer").addEventListener("submit", (e) => {
+$("#composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const box = $("#text");
   const text = box.value;
   box.value = "";
   grow(box);
   hideMenu();
-  sendText(text);
+  // A message the page refused goes back into the box, so nothing typed is lost.
+  if (!(await sendText(text)) && box.value === "") {
+    box.value = text;
+    grow(box);
+  }
 });
 
 $("#text").addEventListener("keydown", (e) => {
