@@ -1,9 +1,9 @@
-# neurocards — the two commands that matter: `make sandbox` and `make test`.
+# neurocards — the two commands that matter: `make sandbox` and `make test` (and `make demo` to play the seller in a browser).
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox test vet race torture torture-short bench fuzz clean
+.PHONY: build sandbox demo chromium test vet race torture torture-short bench fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
@@ -11,10 +11,18 @@ build:
 sandbox:
 	$(GO) run ./cmd/neurocards sandbox
 
+# The sandbox as a chat page: play the seller in a browser at the address it prints.
+demo:
+	$(GO) run ./cmd/neurocards sandbox --web
+
+# The browser tests (testkit/browser) drive headless Chromium; install it when it is missing.
+chromium:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
 vet:
 	$(GO) vet ./...
 
-test: vet
+test: vet chromium
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 # The crash test: the built bot is killed with SIGKILL at random moments while sellers order
@@ -40,7 +48,12 @@ FUZZ_TARGETS := \
 	./config:FuzzKindsFile \
 	./config:FuzzPacks \
 	./config:FuzzEnv \
-	./store:FuzzChargeBackKeys
+	./store:FuzzChargeBackKeys \
+	./keyboard:FuzzParse \
+	./keyboard:FuzzPayloadPack \
+	./operator:FuzzParse \
+	./photo:FuzzHeader \
+	./conversation:FuzzHandle
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -34,10 +34,12 @@ func (f facts) Job(id uint64) (messages.Job, bool, error) {
 	}
 	return messages.Job{}, false, nil
 }
-func (f facts) Jobs(limit int) ([]messages.Job, error)  { return f.jobs[:min(limit, len(f.jobs))], nil }
-func (f facts) Ledger(limit int) ([]store.Entry, error) { return f.ledger[:min(limit, len(f.ledger))], nil }
-func (f facts) KeyExists(key string) bool               { return f.keys[key] }
-func (f facts) InFlight() (int, error)                  { return f.inFlight, nil }
+func (f facts) Jobs(limit int) ([]messages.Job, error) { return f.jobs[:min(limit, len(f.jobs))], nil }
+func (f facts) Ledger(limit int) ([]store.Entry, error) {
+	return f.ledger[:min(limit, len(f.ledger))], nil
+}
+func (f facts) KeyExists(key string) bool { return f.keys[key] }
+func (f facts) InFlight() (int, error)    { return f.inFlight, nil }
 
 const uid = 42
 

@@ -50,7 +50,9 @@ func TestCancelInEachStage(t *testing.T) {
 		},
 		{
 			stage: messages.StageDownloaded,
-			setup: func(b *bot, uid int64) { b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 400, Description: "Bad Request: wrong file identifier"}) },
+			setup: func(b *bot, uid int64) {
+				b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 400, Description: "Bad Request: wrong file identifier"})
+			},
 			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 	} {

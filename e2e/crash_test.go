@@ -67,7 +67,7 @@ func TestJobResumesFromEachStage(t *testing.T) {
 	for _, tc := range []struct {
 		stage messages.Stage
 		setup func(b *bot, uid int64)
-		ready func(j messages.Job) bool // the job has settled in the stage
+		ready func(j messages.Job) bool    // the job has settled in the stage
 		after func(b *bot, j messages.Job) // once the bot is back
 	}{
 		{
@@ -95,7 +95,9 @@ func TestJobResumesFromEachStage(t *testing.T) {
 		},
 		{
 			stage: messages.StageDownloaded,
-			setup: func(b *bot, uid int64) { b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 400, Description: "Bad Request: wrong file identifier"}) },
+			setup: func(b *bot, uid int64) {
+				b.Telegram.Fail("sendPhoto", uid, 1, tgfake.Reply{Status: 400, Description: "Bad Request: wrong file identifier"})
+			},
 			ready: func(j messages.Job) bool { return j.SendAttempts == 2 },
 		},
 	} {

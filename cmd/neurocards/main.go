@@ -25,6 +25,9 @@ const usage = `neurocards — product videos and marketplace cards from one phot
 Usage:
   neurocards run        serve sellers (needs NEUROCARDS_TELEGRAM_TOKEN and NEUROCARDS_KIE_API_KEY)
   neurocards sandbox    the whole bot against built-in fakes, a scripted seller, no tokens
+  neurocards sandbox --web [--addr 127.0.0.1:8090]
+                        the same bot and fakes with a chat page instead of the script: play the
+                        seller in a browser, break things on purpose
   neurocards check [--data-dir D | --file F] [--json]
                         verify a data file (the bot must be stopped, or check a backup)
   neurocards backup [--data-dir D] <file>

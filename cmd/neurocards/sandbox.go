@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"neurocards/chatpage"
 	"neurocards/config"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
@@ -24,8 +25,16 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "also print the bot's logs")
 	dataDir := fs.String("data-dir", "", "keep the data here instead of a temporary directory")
+	web := fs.Bool("web", false, "instead of the script, serve a chat page where you play the seller")
+	addr := fs.String("addr", "127.0.0.1:8090", "with -web: the page's loopback address")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *web {
+		if err := chatpage.CheckAddr(*addr); err != nil {
+			fmt.Fprintf(stderr, "sandbox: %v\n", err)
+			return 2
+		}
 	}
 	// The conversation is printed from the fake's goroutine and the script's: one writer at a time.
 	stdout = &lockedWriter{w: stdout}
@@ -37,6 +46,10 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		DataDir: *dataDir,
 		Logger:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Configure: func(c *config.Config) {
+			if *web {
+				chatpage.Configure(c)
+				return
+			}
 			// Realistic pacing, but quick: the fake KIE answers in well under a second.
 			c.Timing.PollMin, c.Timing.PollMax = 100*time.Millisecond, 300*time.Millisecond
 			c.Timing.StatusInterval, c.Timing.StatusTick = 300*time.Millisecond, time.Second
@@ -53,6 +66,9 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env.Telegram.OnEvent(p.event)
 	fmt.Fprintf(stdout, "neurocards sandbox: the real bot against a fake Telegram (%s) and a fake KIE (%s)\ndata: %s\n\n",
 		env.Telegram.URL(), env.KIE.APIURL(), env.Config.DataDir)
+	if *web {
+		return servePage(ctx, env, *addr, stdout, stderr)
+	}
 
 	s := &script{env: env, out: stdout, ctx: ctx, timeout: 30 * time.Second}
 	if err := s.play(); err != nil {

@@ -115,6 +115,14 @@ func (e *Env) startBot() error {
 	return nil
 }
 
+// Bot is the running bot, or nil while it is stopped (in the middle of a Restart). Code that runs
+// beside a Restart reads the bot through it instead of the App field.
+func (e *Env) Bot() *app.App {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.App
+}
+
 // StopBot stops the bot gracefully (as on SIGTERM) and closes its data file; the fakes keep running.
 func (e *Env) StopBot() error {
 	e.mu.Lock()

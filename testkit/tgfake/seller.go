@@ -180,19 +180,23 @@ func (s *Server) tap(c *chat, messageID int, data string) int64 {
 // invoice, and returns its update_id.
 func (sl *Seller) PreCheckout(payload, currency string, amount int) int64 {
 	var id int64
-	sl.s.change(func() {
-		s := sl.s
-		c := sl.chat()
-		s.lastQuery++
-		qid := "pcq" + strconv.Itoa(s.lastQuery)
-		u := c.user
-		s.preCheckouts[qid] = &preCheckout{userID: sl.id, payload: payload, currency: currency, amount: amount}
-		id = s.enqueue(models.Update{PreCheckoutQuery: &models.PreCheckoutQuery{
-			ID: qid, From: &u, Currency: currency, TotalAmount: amount, InvoicePayload: payload,
-		}})
-		s.emit(sl.id, "seller.pre_checkout", nil, fmt.Sprintf("%d %s payload %s", amount, currency, payload))
-	})
+	sl.s.change(func() { id, _ = sl.preCheckout(payload, currency, amount) })
 	return id
+}
+
+// preCheckout enqueues a pre_checkout_query and returns its update_id and query id; call with
+// s.mu held.
+func (sl *Seller) preCheckout(payload, currency string, amount int) (int64, string) {
+	s := sl.s
+	s.lastQuery++
+	qid := "pcq" + strconv.Itoa(s.lastQuery)
+	u := sl.chat().user
+	s.preCheckouts[qid] = &preCheckout{userID: sl.id, payload: payload, currency: currency, amount: amount}
+	id := s.enqueue(models.Update{PreCheckoutQuery: &models.PreCheckoutQuery{
+		ID: qid, From: &u, Currency: currency, TotalAmount: amount, InvoicePayload: payload,
+	}})
+	s.emit(sl.id, "seller.pre_checkout", nil, fmt.Sprintf("%d %s payload %s", amount, currency, payload))
+	return id, qid
 }
 
 // Pay enqueues the message with successful_payment that completes a purchase, and returns its
