@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"neurocards/clock"
+	"neurocards/kie"
 	"neurocards/messages"
 )
 
@@ -47,15 +48,15 @@ func (a *inLine) key(b *inLine) int {
 	return cmp.Or(cmp.Compare(a.rank, b.rank), a.created.Compare(b.created), cmp.Compare(a.job, b.job))
 }
 
-// NewLine makes a line that grants per10s createTask calls per ten seconds on clk, none while
-// breaker says "open" and one per recheck while it says "half-open".
+// NewLine makes a line that grants at most per10s createTask calls in any ten seconds on clk
+// (kie.NewCreateLimiter: the one place KIE's limit is kept), none while breaker says "open" and
+// one per recheck while it says "half-open".
 func NewLine(clk clock.Clock, per10s int, recheck time.Duration, breaker func() string) *Line {
-	per10s = max(per10s, 1)
-	every := 10 * time.Second / time.Duration(per10s)
+	limiter := kie.NewCreateLimiter(per10s)
+	every := time.Duration(float64(time.Second) / float64(limiter.Limit()))
 	return &Line{
-		clock: clk, every: every, recheck: max(recheck, every), open: breaker,
-		limiter: rate.NewLimiter(rate.Every(every), per10s),
-		byJob:   map[uint64]*inLine{}, ranks: map[int64]int{},
+		clock: clk, every: every, recheck: recheck, open: breaker, limiter: limiter,
+		byJob: map[uint64]*inLine{}, ranks: map[int64]int{},
 	}
 }
 

@@ -265,6 +265,7 @@ func (s *session) turn(c *actor.Context, m messages.Update, in conversation.Inpu
 		}
 	}()
 	in.Now = s.now()
+	in.Wait = s.d.Line.Wait()
 	var (
 		res     conversation.Result
 		started []messages.Job

@@ -85,10 +85,11 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		return fail(err)
 	}
 	kc := kie.New(kie.Config{
-		APIURL:          cfg.KIEAPIURL,
-		UploadURL:       cfg.KIEUploadURL,
-		APIKey:          cfg.KIEAPIKey,
-		CreatePer10s:    cfg.Limits.KIECreatePer10s,
+		APIURL:       cfg.KIEAPIURL,
+		UploadURL:    cfg.KIEUploadURL,
+		APIKey:       cfg.KIEAPIKey,
+		CreatePer10s: -1, // actors.Line paces createTask
+
 		BreakerFailures: cfg.Limits.BreakerFailures,
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -32,6 +33,21 @@ type Kind struct {
 	Prompt string `json:"prompt" yaml:"prompt"`
 	// ImageField is the input field that takes the photo URL list; default "image_urls".
 	ImageField string `json:"image_field,omitempty" yaml:"image_field,omitempty"`
+	// ExpectedSeconds is how long the model usually takes; default 4 minutes for a video and one
+	// for an image. The bot refuses a job whose wait in the queue would leave it less than that
+	// before its deadline.
+	ExpectedSeconds int `json:"expected_seconds,omitempty" yaml:"expected_seconds,omitempty"`
+}
+
+// Expected is how long the model usually takes to make one result.
+func (k Kind) Expected() time.Duration {
+	switch {
+	case k.ExpectedSeconds > 0:
+		return time.Duration(k.ExpectedSeconds) * time.Second
+	case k.Output == OutputVideo:
+		return 4 * time.Minute
+	}
+	return time.Minute
 }
 
 // TitleIn returns the kind's title in lang, falling back to Russian and then to the id.

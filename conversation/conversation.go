@@ -37,6 +37,8 @@ type Input struct {
 	Now    time.Time
 	// Measured is an image sent as a file after the shell read its header (Effect MeasurePhoto).
 	Measured *Measured
+	// Wait is how long a new job would wait in the line for KIE's createTask budget.
+	Wait time.Duration
 	// Answered: the update was an operator command the shell carried out; these are its answers.
 	// The conversation only records the update and passes them on.
 	Answered []Reply

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
@@ -141,7 +142,14 @@ func (tn *turn) confirm() {
 	}
 	tn.say(texts.Confirm, keyboard.Confirm(tn.lang, u.Draft.ID),
 		kind.TitleIn(tn.lang), product, texts.Credits(tn.lang, kind.Price), texts.Credits(tn.lang, u.Available()-kind.Price))
+	if w := tn.in.Wait; w >= queueShown {
+		r := &tn.res.Replies[len(tn.res.Replies)-1]
+		r.Text += texts.T(tn.lang, texts.ConfirmWait, texts.Wait(tn.lang, w))
+	}
 }
+
+// queueShown is the wait for the line from which the confirmation mentions it.
+const queueShown = 30 * time.Second
 
 func (tn *turn) notEnough(price int64) {
 	tn.say(texts.NotEnough, keyboard.Low(tn.cfg, tn.lang), texts.Credits(tn.lang, price), texts.Credits(tn.lang, tn.u.Available()))
@@ -316,6 +324,12 @@ func (tn *turn) startJob(kindID string, p messages.Photo, product string, retryO
 	}
 	if tn.u.Available() < kind.Price {
 		tn.notEnough(kind.Price)
+		return false, nil
+	}
+	// Admission: a job that would wait in the line too long to finish by its deadline is refused
+	// before anything is held, with when to try again.
+	if room := tn.cfg.Timing.JobTimeout - kind.Expected(); tn.in.Wait > room {
+		tn.say(texts.Busy, nil, texts.Wait(tn.lang, tn.in.Wait-room))
 		return false, nil
 	}
 	tn.u.Held += kind.Price // what the hold will make it, for the rest of this turn

@@ -32,7 +32,8 @@ type Config struct {
 	// HTTP is the client for every call; nil means one with transport timeouts but no overall
 	// Timeout, since every call carries a ctx deadline.
 	HTTP *http.Client
-	// CreatePer10s caps createTask calls in any 10 s window; 0 means 20, KIE's documented limit.
+	// CreatePer10s caps createTask calls in any 10 s window; 0 means 20, KIE's documented limit; a
+	// negative value leaves pacing to the caller (the bot's actors.Line paces every createTask).
 	CreatePer10s int
 	// BreakerFailures is how many consecutive failures open the breaker; 0 means 5.
 	BreakerFailures int
@@ -79,7 +80,9 @@ func New(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.create = newCreateLimiter(cfg.CreatePer10s)
+	if cfg.CreatePer10s >= 0 {
+		c.create = NewCreateLimiter(cfg.CreatePer10s)
+	}
 	c.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, c.log)
 	return c
 }
@@ -95,12 +98,13 @@ func defaultTransport() *http.Transport {
 	return t
 }
 
-// newCreateLimiter returns a token bucket that lets at most n createTask calls out in ANY 10 s
+// NewCreateLimiter returns a token bucket that lets at most n createTask calls out in ANY 10 s
 // window. A bucket of burst b refilled at r per second admits at most b + 10·r events in 10 s
 // (b saved-up tokens plus what drips in), so with b = n/4 and r = (n−b)/10 s the worst window
 // holds exactly n, while a quiet client can still fire b calls at once. For n = 20: burst 5,
 // 1.5 per second.
-func newCreateLimiter(n int) *rate.Limiter {
+// 0 means 20.
+func NewCreateLimiter(n int) *rate.Limiter {
 	if n <= 0 {
 		n = 20
 	}

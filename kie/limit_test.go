@@ -15,7 +15,7 @@ import (
 func TestCreateLimiterBoundsEveryWindow(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 4, 5, 7, 20, 40, 100} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			lim := newCreateLimiter(n)
+			lim := NewCreateLimiter(n)
 			start := time.Unix(1_700_000_000, 0)
 			now := start
 			var at []time.Time
@@ -47,7 +47,7 @@ func TestCreateLimiterBoundsEveryWindow(t *testing.T) {
 }
 
 func TestCreateLimiterDefault(t *testing.T) {
-	lim := newCreateLimiter(0)
+	lim := NewCreateLimiter(0)
 	if lim.Burst() != 5 || lim.Limit() != 1.5 {
 		t.Fatalf("burst %d, rate %v; want 5 and 1.5/s", lim.Burst(), lim.Limit())
 	}

@@ -29,7 +29,7 @@ func (c *Client) CreateTask(ctx context.Context, model string, input map[string]
 	if c.breaker.State() == gobreaker.StateOpen {
 		return "", &Error{Op: op, Err: gobreaker.ErrOpenState}
 	}
-	if err := c.create.Wait(ctx); err != nil {
+	if err := c.waitCreate(ctx); err != nil {
 		if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
 			// rate.Wait refuses up front when the wait would outlast the deadline.
 			err = fmt.Errorf("%w: %v", errRateLimited, err)
@@ -111,4 +111,12 @@ func (c *Client) Credit(ctx context.Context) (float64, error) {
 		}
 		return float64(n), nil
 	})
+}
+
+// waitCreate waits for the createTask budget, when this client paces createTask itself.
+func (c *Client) waitCreate(ctx context.Context) error {
+	if c.create == nil {
+		return nil
+	}
+	return c.create.Wait(ctx)
 }
