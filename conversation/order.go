@@ -328,7 +328,7 @@ func (tn *turn) startJob(kindID string, p messages.Photo, product string, retryO
 	}
 	// Admission: a job that would wait in the line too long to finish by its deadline is refused
 	// before anything is held, with when to try again.
-	if room := tn.cfg.Timing.JobTimeout - kind.Expected(); tn.in.Wait > room {
+	if room := tn.cfg.Timing.JobTimeout - kind.Expected(); tn.in.Wait > 0 && tn.in.Wait > room {
 		tn.say(texts.Busy, nil, texts.Wait(tn.lang, tn.in.Wait-room))
 		return false, nil
 	}

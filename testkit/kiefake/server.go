@@ -60,6 +60,9 @@ type Server struct {
 	failRecord  counted[Reply]
 	failUpload  counted[Reply]
 	failFiles   counted[int]
+	outage      *Reply // every request answers this (SetOutage)
+	refusing    bool   // the port is closed (SetRefusing)
+	outageHits  int
 	credit      float64
 	hmacKey     string
 	callbacks   []Callback
@@ -198,6 +201,9 @@ func (s *Server) api(h http.HandlerFunc, inject *counted[Reply]) http.HandlerFun
 		s.mu.Unlock()
 		if down {
 			hangUp(w)
+			return
+		}
+		if s.outageReply(w, r) {
 			return
 		}
 		if injected {

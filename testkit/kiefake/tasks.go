@@ -399,6 +399,9 @@ func (s *Server) record(t *task) map[string]any {
 func (s *Server) resultURL(t *task) string { return s.srv.URL + "/files/" + t.ID + "." + t.ext }
 
 func (s *Server) handleResultFile(w http.ResponseWriter, r *http.Request) {
+	if s.outageReply(w, r) {
+		return
+	}
 	s.mu.Lock()
 	status, failed := s.failFiles.take()
 	id, ext, _ := strings.Cut(r.PathValue("name"), ".")

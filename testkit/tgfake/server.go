@@ -29,10 +29,11 @@ func botUser() models.User {
 
 // Server is a fake Bot API server. All methods are safe for concurrent use.
 type Server struct {
-	token string
-	srv   *httptest.Server
-	done  chan struct{} // closed by Close, so held requests return
-	once  sync.Once
+	token  string
+	srv    *httptest.Server
+	outage *Reply        // every call but getUpdates answers this (SetOutage); guarded by mu
+	done   chan struct{} // closed by Close, so held requests return
+	once   sync.Once
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change, to wake waiters
@@ -238,6 +239,9 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, token, meth
 	s.mu.Lock()
 	c.ChatID = s.chatOf(name, f)
 	rule := s.takeRule(name, c.ChatID)
+	if rule == nil && s.outage != nil && name != "getUpdates" {
+		rule = s.outage
+	}
 	s.mu.Unlock()
 	if rule != nil && !s.scripted(w, r, *rule, c) {
 		return
