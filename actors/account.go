@@ -241,8 +241,7 @@ func (tn *turn) onPayment(sp *models.SuccessfulPayment) error {
 	if err != nil {
 		return err
 	}
-	d.Metrics.Inc("purchases_total", "pack", id)
-	d.Metrics.Add("credits_sold_total", credits)
+	d.Metrics.Purchase(id, credits)
 	if !known {
 		d.Log.Error("payment for an unknown pack; credit it or refund the Stars by hand", "user_id", tn.s.uid,
 			"charge_id", sp.TelegramPaymentChargeID, "payload", sp.InvoicePayload, "stars", sp.TotalAmount)

@@ -30,7 +30,7 @@ type Deps struct {
 	Telegram *telegram.Gateway
 	KIE      *kie.Client
 	Log      *slog.Logger
-	Metrics  *metrics.Counters
+	Metrics  *metrics.Metrics
 	Hooks    Hooks
 }
 

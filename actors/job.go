@@ -193,7 +193,7 @@ func (a *jobActor) childCrashed(c *actor.Context, m messages.Crashed) {
 // apply runs the state machine, persists its new state, then carries out its effects.
 func (a *jobActor) apply(c *actor.Context, ev messages.JobEvent) {
 	if f, ok := ev.(messages.StepFailed); ok {
-		a.d.Metrics.Inc("step_failures_total", "step", string(f.Step), "class", string(f.Failure.Class), "reason", string(f.Failure.Reason))
+		a.d.Metrics.StepFailed(f.Step, f.Failure)
 		a.log().Warn("job step failed", "step", f.Step, "class", f.Failure.Class, "reason", f.Failure.Reason, "code", f.Failure.Code, "detail", f.Failure.Detail)
 	}
 	nj, effects := next(a.j, ev, a.d.policy(), time.Now())
@@ -340,9 +340,8 @@ func (a *jobActor) finish(c *actor.Context) {
 		a.tick()
 		a.tick = nil
 	}
-	a.d.Metrics.Inc("jobs_finished_total", "kind", a.j.Kind, "outcome", string(a.j.Outcome))
+	a.d.Metrics.JobFinished(a.j)
 	if f := a.j.Failure; f != nil && a.j.Outcome == messages.OutcomeFailed {
-		a.d.Metrics.Inc("job_failures_total", "class", string(f.Class), "reason", string(f.Reason))
 		args := []any{"class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail, "task_id", a.j.TaskID}
 		switch {
 		case f.Reason == messages.ReasonCancelled:

@@ -115,7 +115,7 @@ func (s *session) grant(updateID int64, arg, lang string, say sayFunc, fail fail
 		return fail("grant", err)
 	}
 	d.Log.Info("operator adjusted a balance", "by", s.uid, "user_id", target, "amount", amount, "reason", reason, "row", e.Seq)
-	d.Metrics.Inc("operator_adjustments_total", "kind", "grant")
+	d.Metrics.OperatorAction(messages.OpGrant, amount)
 	key := texts.SellerGranted
 	if amount < 0 {
 		key = texts.SellerDebited
@@ -186,7 +186,7 @@ func (s *session) refundJob(id uint64, lang string, say sayFunc, fail failFunc) 
 	}
 	j, u := r.Job, r.User
 	price := texts.Credits(lang, j.Price)
-	d.Metrics.Inc("operator_adjustments_total", "kind", "refund")
+	d.Metrics.OperatorAction(messages.OpRefund, r.Adjust.Amount)
 	if r.Released {
 		d.Log.Info("operator cancelled a job in flight", "by", s.uid, "job_id", j.ID, "user_id", j.UserID)
 		s.post(j.ChatID, reply{text: texts.T(j.Lang, texts.FailCancelled, texts.Credits(j.Lang, j.Price)), kb: menuKeyboard(d.Config, j.Lang)})
@@ -259,7 +259,7 @@ func (s *session) finishStarsRefund(m starsRefunded) []reply {
 	}
 	taken := -m.back.Adjust.Amount
 	d.Log.Info("operator refunded Stars", "by", s.uid, "charge_id", m.charge, "user_id", u.ID, "taken", taken)
-	d.Metrics.Inc("operator_adjustments_total", "kind", "refundstars")
+	d.Metrics.OperatorAction("refundstars", m.back.Adjust.Amount)
 	if !m.back.Resumed {
 		s.post(u.ID, reply{text: texts.T(u.Lang, texts.SellerStarsRefunded, texts.Credits(u.Lang, taken), texts.Credits(u.Lang, u.Available()))})
 	}

@@ -313,7 +313,7 @@ func (tn *turn) startJob(kindID string, photo messages.Photo, product string, re
 		return messages.Job{}, false, err
 	}
 	tn.started = append(tn.started, j)
-	d.Metrics.Inc("jobs_started_total", "kind", kind.ID)
+	d.Metrics.JobStarted(kind.ID)
 	return j, true, nil
 }
 

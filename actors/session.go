@@ -185,7 +185,7 @@ func (s *session) admit(m messages.Update) bool {
 	if s.inWindow++; s.inWindow <= limit {
 		return true
 	}
-	s.d.Metrics.Inc("updates_limited_total")
+	s.d.Metrics.UpdateLimited()
 	if !s.warned {
 		s.warned = true
 		s.d.Log.Info("seller over the update limit; ignoring them for the rest of the window", "user_id", s.uid, "limit", limit, "window", window)
@@ -236,7 +236,7 @@ func (s *session) jobCrashed(c *actor.Context, m messages.Crashed) {
 			}
 			return
 		}
-		s.d.Metrics.Inc("job_failures_total", "class", string(messages.Internal), "reason", string(messages.ReasonInternal))
+		s.d.Metrics.JobFinished(j)
 		s.post(j.ChatID, reply{text: texts.T(j.Lang, texts.FailInternal, texts.Credits(j.Lang, j.Price)), kb: failureKeyboard(j)})
 		if err := s.d.Store.MarkNotified(j); err != nil {
 			s.d.Log.Error("recording that the seller was told failed", "job_id", id, "err", err)
@@ -303,7 +303,7 @@ func (s *session) handle(c *actor.Context, m messages.Update, r *resumed) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.d.Log.Error("handling an update panicked", "user_id", s.uid, "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			s.d.Metrics.Inc("update_panics_total")
+			s.d.Metrics.UpdatePanicked()
 			s.busy, done = false, true
 			if chatID != 0 {
 				s.post(chatID, reply{text: texts.T(texts.Lang(from.LanguageCode), texts.SomethingWrong)})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -61,6 +62,7 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 			return err
 		}
 		j.UpdatedAt = s.now().UTC()
+		j.Reached = reached(cur, j.Stage, j.UpdatedAt)
 		return put(b, u64key(j.ID), j)
 	})
 	return j, err
@@ -121,6 +123,7 @@ func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (mess
 		now := s.now().UTC()
 		j.ID, j.Price, j.UserID = id, cur.Price, cur.UserID
 		j.UpdatedAt, j.FinishedAt = now, now
+		j.Reached = reached(cur, j.Stage, now)
 		if err := put(jobs, u64key(id), j); err != nil {
 			return err
 		}
@@ -134,6 +137,19 @@ func (s *Store) finish(id uint64, end func(cur messages.Job) messages.Job) (mess
 		return put(users, i64key(u.ID), u)
 	})
 	return j, err
+}
+
+// reached is cur's stage times with stage recorded at now when it differs from cur's. A job is
+// queued from its creation.
+func reached(cur messages.Job, stage messages.Stage, now time.Time) messages.StageTimes {
+	r := cur.Reached
+	if r.Queued.IsZero() {
+		r.Queued = cur.CreatedAt
+	}
+	if stage != cur.Stage {
+		r.Set(stage, now)
+	}
+	return r
 }
 
 // SetStatusMessage records the id of a job's status message, ended or not, so a restart can
