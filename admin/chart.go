@@ -103,7 +103,8 @@ func layoutChart(hours [][]time.Duration, start time.Time) chart {
 	for i := range hours {
 		x := c.Left + i*slot
 		b := bar{X: x + 2, W: slot - 4, HasSamples: len(hours[i]) > 0}
-		b.Y95, b.Y50 = y(p95[i]), y(p50[i])
+		// A bar with samples stays visible however short its times.
+		b.Y95, b.Y50 = min(y(p95[i]), c.Bottom-2), min(y(p50[i]), c.Bottom-2)
 		b.H95, b.H50 = c.Bottom-b.Y95, c.Bottom-b.Y50
 		from := start.Add(time.Duration(i) * time.Hour).In(texts.Moscow)
 		b.Title = fmt.Sprintf("%s–%02d:00 MSK: no jobs", from.Format("15:04"), (from.Hour()+1)%24)
@@ -122,9 +123,11 @@ func layoutChart(hours [][]time.Duration, start time.Time) chart {
 	return c
 }
 
-// niceCeiling rounds d up to a round scale for the axis: 10s, 30s, 1m, 2m, 5m, 10m, 20m, 30m, 1h.
+// niceCeiling rounds d up to a round scale for the axis: 100ms … 10s, 30s, 1m, 2m, 5m, 10m, 20m,
+// 30m, 1h, then whole hours.
 func niceCeiling(d time.Duration) time.Duration {
-	for _, n := range []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute,
+	for _, n := range []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+		time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute,
 		10 * time.Minute, 20 * time.Minute, 30 * time.Minute, time.Hour} {
 		if d <= n {
 			return n

@@ -54,7 +54,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; connect-src 'self'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
@@ -76,7 +76,21 @@ func (s *Server) say(w http.ResponseWriter, r *http.Request, status int, msg, ba
 		http.Error(w, msg, status)
 		return
 	}
-	s.render(w, r, status, "message", http.StatusText(status), messagePage{Message: msg, Back: back})
+	s.render(w, r, status, "message", messageTitle(status), messagePage{Message: msg, Back: back})
+}
+
+func messageTitle(status int) string {
+	switch {
+	case status < 400:
+		return "Notice"
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return "Not allowed"
+	case status == http.StatusNotFound:
+		return "Not found"
+	case status < 500:
+		return "Refused"
+	}
+	return "Something failed"
 }
 
 func (s *Server) now() time.Time {
@@ -102,11 +116,13 @@ func msk(t time.Time) string {
 	return t.In(texts.Moscow).Format("2006-01-02 15:04:05")
 }
 
-// dur is a duration rounded for a person: 1.2s, 45s, 3m20s, 2h05m.
+// dur is a duration rounded for a person: 12ms, 1.2s, 45s, 3m20s, 2h05m.
 func dur(d time.Duration) string {
 	switch {
 	case d < 0:
 		return "—"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
 	case d < 10*time.Second:
 		return d.Round(100 * time.Millisecond).String()
 	case d < time.Hour:
