@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox test vet race torture torture-short bench clean
+.PHONY: build sandbox test vet race torture torture-short bench clean chromium
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
@@ -14,8 +14,12 @@ sandbox:
 vet:
 	$(GO) vet ./...
 
-test: vet
+test: vet chromium
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# The dashboard's browser tests drive Debian's headless Chromium (testkit/browser).
+chromium:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
 
 # The crash test: the built bot is killed with SIGKILL at random moments while sellers order
 # jobs and KIE fails; it exits non-zero if anything was lost or charged twice. The short version
