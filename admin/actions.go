@@ -96,7 +96,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Logger.Info("admin: dashboard action", "op", op, "user_id", u.ID, "job_id", cmd.JobID, "amount", cmd.Amount, "status", res.Status, "row", res.Row)
 	status, msg := outcome(cmd, res)
 	if status == http.StatusSeeOther {
-		http.Redirect(w, r, back+"?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+		http.Redirect(w, r, back+"?flash="+url.QueryEscape(msg)+"&sig="+s.mac("flash", msg), http.StatusSeeOther)
 		return
 	}
 	s.say(w, r, status, msg, back)

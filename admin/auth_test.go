@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,5 +100,16 @@ func TestLogoutNeedsTheFormToken(t *testing.T) {
 	resp := postForm(t, srv, "/logout", url.Values{"csrf": {csrf}}, c)
 	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
 		t.Errorf("logout: %s %v", resp.Status, resp.Cookies())
+	}
+}
+
+// TestUnsignedNotesAreNotShown: a link with a made-up note cannot make the dashboard claim an
+// action happened.
+func TestUnsignedNotesAreNotShown(t *testing.T) {
+	srv, _ := serve(t, token)
+	resp := get(t, srv, "/sellers/42?flash="+url.QueryEscape("Done: +1000 credits"), token)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "1000 credits") {
+		t.Errorf("%s; the page shows the made-up note: %v", resp.Status, strings.Contains(string(body), "1000 credits"))
 	}
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"embed"
 	"fmt"
 	"html/template"
@@ -46,7 +47,7 @@ type view struct {
 // page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	_, session := r.Context().Value(sessionKey).(string)
-	v := view{Title: title, Page: name, CSRF: s.csrf(r), LoggedIn: session, Now: s.now(), Flash: r.URL.Query().Get("flash"), Data: data}
+	v := view{Title: title, Page: name, CSRF: s.csrf(r), LoggedIn: session, Now: s.now(), Flash: s.flash(r), Data: data}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.cfg.Logger.Error("admin: rendering a page failed", "page", name, "err", err)
@@ -57,6 +58,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; connect-src 'self'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// flash is the note an action left for the page it redirected to. It is signed, so a link
+// from elsewhere cannot make the dashboard claim something happened.
+func (s *Server) flash(r *http.Request) string {
+	q := r.URL.Query()
+	msg := q.Get("flash")
+	if msg == "" || !hmac.Equal([]byte(q.Get("sig")), []byte(s.mac("flash", msg))) {
+		return ""
+	}
+	return msg
 }
 
 // messagePage is a page that says one thing: why a request was refused, or what an action did.
