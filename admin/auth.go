@@ -142,16 +142,18 @@ type loginPage struct {
 	Error string
 }
 
-// login checks the token from the form and starts a session. Failed attempts are rate limited.
+// login checks the token from the form and starts a session. Failed attempts use up a budget;
+// while it is spent no token is even checked, so guessing stays slow.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
+	if s.logins.Tokens() < 1 {
+		s.render(w, r, http.StatusTooManyRequests, "login", "Log in", loginPage{Next: next, Error: "Too many failed logins. Wait a few seconds and try again."})
+		return
+	}
 	if !s.isToken(r.PostFormValue("token")) {
-		status, msg := http.StatusUnauthorized, "Wrong token. Nothing was changed."
-		if !s.logins.Allow() {
-			status, msg = http.StatusTooManyRequests, "Too many failed logins. Wait a few seconds and try again."
-		}
+		s.logins.Allow()
 		s.cfg.Logger.Warn("admin: failed login", "remote", r.RemoteAddr)
-		s.render(w, r, status, "login", "Log in", loginPage{Next: next, Error: msg})
+		s.render(w, r, http.StatusUnauthorized, "login", "Log in", loginPage{Next: next, Error: "Wrong token. Nothing was changed."})
 		return
 	}
 	exp := time.Now().Add(sessionTTL)

@@ -1,12 +1,16 @@
 package admin
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // noRedirect is a client that shows redirects instead of following them.
@@ -111,5 +115,25 @@ func TestUnsignedNotesAreNotShown(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "1000 credits") {
 		t.Errorf("%s; the page shows the made-up note: %v", resp.Status, strings.Contains(string(body), "1000 credits"))
+	}
+}
+
+// TestGuessingIsSlowedDown: once failed logins have used up their budget, even the right token
+// is not checked until the budget refills.
+func TestGuessingIsSlowedDown(t *testing.T) {
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.logins = rate.NewLimiter(rate.Every(time.Hour), 3) // no refill within the test
+	go srv.Serve()
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	for i := 0; i < 3; i++ {
+		if resp := postForm(t, srv, "/login", url.Values{"token": {"guess"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: %s", i+1, resp.Status)
+		}
+	}
+	if resp := postForm(t, srv, "/login", url.Values{"token": {token}}); resp.StatusCode != http.StatusTooManyRequests || len(resp.Cookies()) != 0 {
+		t.Errorf("the right token right after 3 wrong ones: %s", resp.Status)
 	}
 }
