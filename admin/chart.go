@@ -27,9 +27,9 @@ type genStats struct {
 // template: the page needs no script and no image file.
 type chart struct {
 	Width, Height, Top, Bottom, Left int
-	Bars                               []bar
-	Ticks                              []tick
-	Labels                             []label
+	Bars                             []bar
+	Ticks                            []tick
+	Labels                           []label
 }
 
 type bar struct {

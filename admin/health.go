@@ -69,4 +69,6 @@ func (s *Server) metrics() http.Handler {
 
 type errorLogger struct{ s *Server }
 
-func (l errorLogger) Println(v ...any) { l.s.cfg.Logger.Error("admin: /metrics", "err", fmt.Sprint(v...)) }
+func (l errorLogger) Println(v ...any) {
+	l.s.cfg.Logger.Error("admin: /metrics", "err", fmt.Sprint(v...))
+}
