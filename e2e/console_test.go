@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -77,10 +78,14 @@ func newPage(t *testing.T, b *bot) *page {
 	return &page{t: t, ctx: browser.New(t), b: b, shots: dir}
 }
 
-// do runs browser actions, each step bounded by the test's wait.
+// browserWait bounds one browser step: a page load and a few clicks, on a machine that may be
+// busy with other tests.
+const browserWait = time.Minute
+
+// do runs browser actions, each step bounded by browserWait.
 func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	ctx, cancel := context.WithTimeout(p.ctx, browserWait)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.t.Fatalf("browser: %s: %v", what, err)
@@ -89,7 +94,7 @@ func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 
 func (p *page) text(sel string) string {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	ctx, cancel := context.WithTimeout(p.ctx, browserWait)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -101,7 +106,7 @@ func (p *page) text(sel string) string {
 // shot saves the page as name.png and checks it shows no secret.
 func (p *page) shot(name string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	ctx, cancel := context.WithTimeout(p.ctx, browserWait)
 	defer cancel()
 	html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	if err != nil {
@@ -195,7 +200,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("ledger: %s", got)
 	}
 
-	p.do("open the job", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs a[href="/jobs/%d"]`, j.ID))), chromedp.WaitVisible(chromedp.CSS("h1")))
+	p.do("open the job", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs a[href="/jobs/%d"]`, j.ID))), chromedp.WaitVisible(chromedp.ID("stages")))
 	job := p.text("main")
 	for _, want := range []string{"queued", "uploading", "submitted", "generated", "downloaded", "delivered", j.TaskID, "hold", "capture"} {
 		if !strings.Contains(job, want) {
@@ -214,7 +219,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Navigate(b.adminURL("/sellers")),
 		chromedp.SendKeys(chromedp.ID("q"), "Seller501"),
 		chromedp.Click(chromedp.CSS("form.search button")),
-		chromedp.WaitVisible(chromedp.CSS("table")),
+		chromedp.WaitVisible(chromedp.CSS(`input#q[value="Seller501"]`)), // the answer's page
 	)
 	if !strings.Contains(p.text("table"), "501") {
 		t.Error("searching by name does not find the seller")
@@ -237,7 +242,7 @@ func TestConsoleFormActsOnce(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("grant-reason"), "compensation"),
 	)
 	// The form posted twice exactly as the browser would post it: the same fields, the same key.
-	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	ctx, cancel := context.WithTimeout(p.ctx, browserWait)
 	defer cancel()
 	answers, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(async () => {
 		const f = document.getElementById("grant");
