@@ -53,7 +53,7 @@ func newWorld(t *testing.T) *world {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := &Deps{
-		Config: cfg, Store: st, Telegram: gw, Log: log, Metrics: &metrics.Counters{}, Clock: clock.Real,
+		Config: cfg, Store: st, Telegram: gw, Log: log, Metrics: metrics.New(), Clock: clock.Real,
 		KIE: kie.New(kie.Config{APIURL: kf.APIURL(), UploadURL: kf.UploadURL(), APIKey: testkit.KIEKey, CreatePer10s: 1000, Logger: log}),
 	}
 	e, err := actor.NewEngine(actor.NewEngineConfig())

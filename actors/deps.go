@@ -34,7 +34,7 @@ type Deps struct {
 	Telegram *telegram.Gateway
 	KIE      *kie.Client
 	Log      *slog.Logger
-	Metrics  *metrics.Counters
+	Metrics  *metrics.Metrics
 	Hooks    Hooks
 	// Clock is where actors take time from and arm their timers.
 	Clock clock.Clock
@@ -95,8 +95,10 @@ func (d *Deps) middleware(kind string) actor.MiddlewareFunc {
 			switch c.Message().(type) {
 			case actor.Started:
 				d.Alive.add(kind, 1)
+				d.Metrics.ActorStarted(kind)
 			case actor.Stopped:
 				d.Alive.add(kind, -1)
+				d.Metrics.ActorStopped(kind)
 			}
 			defer func() {
 				v := recover()

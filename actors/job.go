@@ -177,8 +177,8 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 		}
 	case logFailure:
 		f := eff.F
-		a.d.Metrics.Inc("step_failures_total", "class", string(f.Class), "reason", string(f.Reason))
-		log.Warn("job step failed", "stage", j.Stage, "class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail)
+		a.d.Metrics.StepFailed(eff.Step, f)
+		log.Warn("job step failed", "step", eff.Step, "stage", j.Stage, "class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail)
 	case joinLine:
 		a.d.Line.Join(j, a.self)
 		a.lineMoved()

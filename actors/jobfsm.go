@@ -143,7 +143,10 @@ type (
 	removeFile struct{ Path string }        // the result file is no longer needed
 	markTold   struct{}                     // the seller has been told how the job ended
 	stopSelf   struct{}                     // nothing is left to do
-	logFailure struct{ F messages.Failure } // a step failed: the operator's log line and counter
+	logFailure struct { // a step failed: the operator's log line and counter
+		Step messages.Step
+		F    messages.Failure
+	}
 	joinLine   struct{}                     // wait in the line for a createTask slot
 	leaveLine  struct{}                     // no longer wait in the line
 )
@@ -472,7 +475,7 @@ func (m *machine) report(ev messages.JobEvent) {
 		if recordOnly {
 			return
 		}
-		m.do(logFailure{ev.Failure})
+		m.do(logFailure{ev.Step, ev.Failure})
 		if ev.Step == messages.StepGenerate {
 			m.generationFailed(ev.Failure)
 		} else {
@@ -528,10 +531,10 @@ func (m *machine) taskRead(ev messages.TaskRead) {
 	switch {
 	case !ev.Finished && ev.Failure != nil && ev.Failure.Retryable():
 		// KIE did not answer about the task: ask again later, without using an attempt.
-		m.do(logFailure{*ev.Failure})
+		m.do(logFailure{messages.StepGenerate, *ev.Failure})
 		m.arm(tPoll, max(m.pollWait(), ev.Failure.RetryAfter))
 	case !ev.Finished && ev.Failure != nil:
-		m.do(logFailure{*ev.Failure})
+		m.do(logFailure{messages.StepGenerate, *ev.Failure})
 		m.generationFailed(*ev.Failure)
 	case !ev.Finished && m.s.Recheck:
 		// KIE called back while this read was on its way: the task may have ended since.
@@ -540,7 +543,7 @@ func (m *machine) taskRead(ev messages.TaskRead) {
 	case !ev.Finished:
 		m.arm(tPoll, m.pollWait())
 	case ev.Failure != nil:
-		m.do(logFailure{*ev.Failure})
+		m.do(logFailure{messages.StepGenerate, *ev.Failure})
 		m.generationFailed(*ev.Failure)
 	case ev.ResultURL == "":
 		m.generationFailed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonUpstream, Detail: "task succeeded without a result URL"})

@@ -26,6 +26,7 @@ type Line struct {
 	every   time.Duration // the budget's pace: one createTask per every
 	recheck time.Duration // how often an open breaker is looked at again
 	open    func() string // the KIE breaker's state
+	parked  func(n int)   // told how many jobs wait because KIE is not answering
 
 	mu      sync.Mutex
 	engine  *actor.Engine
@@ -51,11 +52,14 @@ func (a *inLine) key(b *inLine) int {
 // NewLine makes a line that grants at most per10s createTask calls in any ten seconds on clk
 // (kie.NewCreateLimiter: the one place KIE's limit is kept), none while breaker says "open" and
 // one per recheck while it says "half-open".
-func NewLine(clk clock.Clock, per10s int, recheck time.Duration, breaker func() string) *Line {
+func NewLine(clk clock.Clock, per10s int, recheck time.Duration, breaker func() string, parked func(n int)) *Line {
 	limiter := kie.NewCreateLimiter(per10s)
 	every := time.Duration(float64(time.Second) / float64(limiter.Limit()))
+	if parked == nil {
+		parked = func(int) {}
+	}
 	return &Line{
-		clock: clk, every: every, recheck: recheck, open: breaker, limiter: limiter,
+		clock: clk, every: every, recheck: recheck, open: breaker, parked: parked, limiter: limiter,
 		byJob: map[uint64]*inLine{}, ranks: map[int64]int{},
 	}
 }
@@ -149,6 +153,11 @@ func (l *Line) grant() {
 		return // a grant is armed; it takes what has joined since
 	}
 	now := l.clock.Now()
+	if l.open() == "closed" {
+		l.parked(0)
+	} else {
+		l.parked(len(l.waiting))
+	}
 	for len(l.waiting) > 0 {
 		switch l.open() {
 		case "open":

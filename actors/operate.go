@@ -186,7 +186,7 @@ func (s *session) command(c *actor.Context, cmd messages.OperatorCommand) {
 func (s *session) reply(cmd messages.OperatorCommand, r messages.OperatorResult) {
 	r.SellerID = s.uid
 	if r.Status == messages.OperatorDone {
-		s.d.Metrics.Inc("operator_adjustments_total", "kind", string(cmd.Op))
+		s.d.Metrics.OperatorAction(cmd.Op, r.Amount)
 		s.d.Log.Info("operator changed a seller's credits", "by", cmd.By, "user_id", s.uid, "op", cmd.Op, "amount", r.Amount, "job_id", cmd.JobID, "row", r.Row)
 		if text := operator.SellerNotice(s.d.Config, r.SellerLng, cmd, r); text != "" {
 			s.post(conversation.Reply{Text: text})
@@ -273,6 +273,8 @@ func (s *session) operateOn(c *actor.Context, cmd messages.OperatorCommand) *mes
 		r.Status = messages.OperatorDuplicate
 	case errors.Is(err, store.ErrAlreadyReleased):
 		r.Status = messages.OperatorAlreadyReleased
+	case errors.Is(err, store.ErrOutOfRange):
+		r.Status = messages.OperatorOutOfRange
 	case errors.Is(err, store.ErrInsufficient):
 		r.Status = messages.OperatorInsufficient
 		if u, ok, err := s.d.Store.User(s.uid); err == nil && ok {

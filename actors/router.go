@@ -93,7 +93,7 @@ func (r *router) retire(c *actor.Context, m messages.SessionIdle) {
 		delete(r.sent, uid)
 		r.retiring[uid] = nil
 		c.Send(pid, messages.Stop{})
-		r.d.Metrics.Inc("sessions_retired_total")
+		r.d.Metrics.SessionRetired()
 		return
 	}
 }
@@ -263,7 +263,7 @@ func (r *router) preCheckout(q *models.PreCheckoutQuery) {
 			d.Log.Error("answering a pre-checkout query failed; the payment will be cancelled", "err", err)
 			return
 		}
-		d.Metrics.Inc("pre_checkouts_total", "ok", strconv.FormatBool(refusal == ""))
+		d.Metrics.PreCheckout(refusal == "")
 	}()
 }
 

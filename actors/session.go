@@ -194,7 +194,7 @@ func (s *session) admit(m messages.Update) bool {
 		}
 		s.post(conversation.Reply{Text: texts.T(lang, texts.TooFast)})
 	}
-	s.d.Metrics.Inc("updates_limited_total")
+	s.d.Metrics.UpdateLimited()
 	return false
 }
 
@@ -259,7 +259,7 @@ func (s *session) turn(c *actor.Context, m messages.Update, in conversation.Inpu
 	defer func() {
 		if v := recover(); v != nil {
 			s.d.Log.Error("handling an update panicked", "user_id", s.uid, "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			s.d.Metrics.Inc("update_panics_total")
+			s.d.Metrics.UpdatePanicked()
 			s.busy, done = false, true
 			s.post(conversation.Reply{Text: texts.T(s.langOf(u), texts.SomethingWrong)})
 		}
@@ -317,7 +317,7 @@ func (s *session) turn(c *actor.Context, m messages.Update, in conversation.Inpu
 		s.post(r)
 	}
 	for _, j := range started {
-		s.d.Metrics.Inc("jobs_started_total", "kind", j.Kind)
+		s.d.Metrics.JobStarted(j.Kind)
 		s.spawnJob(c, j)
 	}
 }
@@ -340,7 +340,7 @@ func (s *session) apply(t *store.UserTx, r conversation.Result) ([]messages.Job,
 			if _, err := t.Purchase(eff.Charge, eff.Credits, eff.Note); err != nil {
 				return nil, fmt.Errorf("purchase: %w", err)
 			}
-			s.d.Metrics.Add("credits_sold_total", eff.Credits)
+			s.d.Metrics.Purchase(eff.Pack, eff.Credits)
 		case conversation.StartJob:
 			j, err := t.StartJob(eff.Job, s.d.Config.Timing.JobTimeout)
 			if err != nil {
@@ -493,13 +493,12 @@ func (s *session) settle(c *actor.Context, j messages.Job, job *actor.PID) messa
 // finished tells the operator (log, counters) how a job ended.
 func (s *session) finished(j messages.Job) {
 	log := s.d.Log.With("job_id", j.ID, "user_id", j.UserID)
-	s.d.Metrics.Inc("jobs_finished_total", "kind", j.Kind, "outcome", string(j.Outcome))
+	s.d.Metrics.JobFinished(j)
 	f := j.Failure
 	if j.Outcome != messages.OutcomeFailed || f == nil {
 		log.Info("job delivered", "kind", j.Kind, "message_id", j.MessageID)
 		return
 	}
-	s.d.Metrics.Inc("job_failures_total", "class", string(f.Class), "reason", string(f.Reason))
 	args := []any{"class", f.Class, "reason", f.Reason, "code", f.Code, "detail", f.Detail, "task_id", j.TaskID}
 	switch {
 	case f.Reason == messages.ReasonCancelled:

@@ -1,13 +1,13 @@
-// Package admin is the operator's HTTP surface of a running bot: /healthz for probes and /backup
-// for a hot copy of the data file. bbolt lets one process open the file, so a backup taken while
-// the bot runs has to come from the bot itself; `neurocards backup` asks for it here. Everything
-// but /healthz needs the admin token (Authorization: Bearer …); with no token configured only
-// /healthz answers.
+// Package admin is the operator's HTTP surface of a running bot: /healthz and /readyz for
+// probes, /metrics for Prometheus, the dashboard (overview, sellers, jobs, and actions on a
+// seller's money), and /backup for a hot copy of the data file — bbolt lets one process open the
+// file, so a backup taken while the bot runs has to come from the bot itself. The probes and
+// /metrics need no token; everything else needs the admin token, as a session cookie from the
+// login form or as Authorization: Bearer …; with no token configured only they answer.
 package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +17,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"neurocards/messages"
+	"neurocards/metrics"
 	"neurocards/store"
 )
 
@@ -30,16 +33,36 @@ const DataFileHeader = "X-Neurocards-Data-File"
 // Config is what the admin server needs.
 type Config struct {
 	Addr   string // host:port to listen on; port 0 picks a free one
-	Token  string // the admin token; empty disables everything but /healthz
+	Token  string // the admin token; empty disables everything but the probes and /metrics
 	Store  *store.Store
 	Logger *slog.Logger
+	// Metrics is served on /metrics; nil serves only what an empty registry has.
+	Metrics *metrics.Metrics
+	// Operate carries out an operator's action from the dashboard, through the same code path as
+	// the operator commands in Telegram.
+	Operate func(ctx context.Context, cmd messages.OperatorCommand) (messages.OperatorResult, error)
+	// Kinds are the kinds of job offered, for the jobs filter.
+	Kinds  []string
+	Health Health
+}
+
+// Health is what /readyz and the overview learn from the running bot. A nil func reads as
+// "not known", which /readyz counts as not ready.
+type Health struct {
+	LastPoll  func() time.Time // the update poller's last answer from Telegram
+	PollStale time.Duration    // how old that answer may be; a long poll answers within its timeout
+	Stopping  func() bool      // the process is shutting down
+	// Breakers are the circuit breakers' states by upstream: closed, half-open or open.
+	Breakers func() map[string]string
 }
 
 // Server is the admin HTTP server, bound but not yet serving until Serve.
 type Server struct {
-	cfg  Config
-	ln   net.Listener
-	http *http.Server
+	cfg    Config
+	ln     net.Listener
+	http   *http.Server
+	pages  pages
+	logins *rate.Limiter // failed logins allowed, so the token cannot be guessed at speed
 }
 
 // Listen binds the admin address, so a start fails at once when the address is taken.
@@ -58,7 +81,7 @@ func Listen(cfg Config) (*Server, error) {
 			os.Remove(f)
 		}
 	}
-	s := &Server{cfg: cfg, ln: ln}
+	s := &Server{cfg: cfg, ln: ln, pages: parsePages(), logins: rate.NewLimiter(rate.Every(time.Second), 10)}
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -94,34 +117,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics())
+	mux.Handle("GET /static/", http.FileServerFS(assets))
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /backup", s.backup)
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /sellers", s.sellers)
+	mux.HandleFunc("GET /sellers/{id}", s.seller)
+	mux.HandleFunc("POST /sellers/{id}/{op}", s.act)
+	mux.HandleFunc("GET /jobs", s.jobs)
+	mux.HandleFunc("GET /jobs/{id}", s.job)
 	return s.authorize(mux)
-}
-
-// authorize lets /healthz through and asks everything else for the token.
-func (s *Server) authorize(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if s.cfg.Token == "" {
-			http.Error(w, "the admin token is not set (NEUROCARDS_ADMIN_TOKEN): only /healthz is served", http.StatusForbidden)
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="neurocards admin"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "ok")
 }
 
 // backup sends a consistent copy of the data file. The snapshot is first written to a temporary

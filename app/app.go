@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -41,15 +42,17 @@ type App struct {
 	Store    *store.Store
 	Telegram *telegram.Gateway
 	KIE      *kie.Client
-	Metrics  *metrics.Counters
+	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	Admin    *admin.Server
 
 	deps *actors.Deps
 
-	mu     sync.Mutex
-	engine *actor.Engine
-	router *actor.PID // while Run serves
+	mu       sync.Mutex
+	engine   *actor.Engine
+	router   *actor.PID                      // while Run serves
+	poller   atomic.Pointer[telegram.Poller] // set while Run polls
+	stopping atomic.Bool                     // Run's context has ended
 }
 
 // New opens the data directory and builds the clients. It makes no network call, and fails at
@@ -71,6 +74,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	m := metrics.New()
 	gw, err := telegram.New(telegram.Config{
 		Token:           cfg.TelegramToken,
 		APIURL:          cfg.TelegramAPIURL,
@@ -80,6 +84,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		BreakerFailures: cfg.Limits.BreakerFailures,
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,
+		Metrics:         m,
 	})
 	if err != nil {
 		return fail(err)
@@ -93,17 +98,60 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		BreakerFailures: cfg.Limits.BreakerFailures,
 		BreakerCooldown: cfg.Timing.BreakerCooldown,
 		Logger:          log,
+		Metrics:         m,
 	})
-	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: &metrics.Counters{}, Log: log}
-	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: a.Metrics, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{},
-		Line: actors.NewLine(clk, cfg.Limits.KIECreatePer10s, cfg.Timing.DelayedRecheck, kc.BreakerState)}
+	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: m, Log: log}
+	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: m, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{},
+		Line: actors.NewLine(clk, cfg.Limits.KIECreatePer10s, cfg.Timing.DelayedRecheck, kc.BreakerState,
+			func(n int) { m.SetParked(metrics.KIE, n) })}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {
 		return fail(fmt.Errorf("outputs dir: %w", err))
 	}
-	if a.Admin, err = admin.Listen(admin.Config{Addr: cfg.AdminAddr, Token: cfg.AdminToken, Store: st, Logger: log}); err != nil {
+	m.WatchBreaker(metrics.KIE, kc.BreakerState)
+	m.WatchBreaker(metrics.Telegram, gw.BreakerState)
+	m.WatchPoller(a.lastPoll)
+	m.WatchInFlight(func() (map[messages.Stage]int, error) {
+		n, err := st.InFlight()
+		return n.ByStage, err
+	})
+	if a.Admin, err = admin.Listen(a.adminConfig()); err != nil {
 		return fail(err)
 	}
 	return a, nil
+}
+
+// adminConfig is what the admin server learns from the bot: the store, the metrics, the health
+// of the poller and the breakers, and the way to act on a seller.
+func (a *App) adminConfig() admin.Config {
+	cfg := a.Config
+	kinds := make([]string, 0, len(cfg.Kinds))
+	for _, k := range cfg.Kinds {
+		kinds = append(kinds, k.ID)
+	}
+	return admin.Config{
+		Addr: cfg.AdminAddr, Token: cfg.AdminToken, Store: a.Store, Logger: a.Log,
+		Metrics: a.Metrics,
+		Operate: a.Operate,
+		Kinds:   kinds,
+		Health: admin.Health{
+			LastPoll: a.lastPoll,
+			// A long poll answers within its timeout, plus the call's own slack (poller.go).
+			PollStale: cfg.Timing.TelegramPoll + 30*time.Second,
+			Stopping:  a.stopping.Load,
+			Breakers: func() map[string]string {
+				return map[string]string{metrics.KIE: a.KIE.BreakerState(), metrics.Telegram: a.Telegram.BreakerState()}
+			},
+		},
+	}
+}
+
+// lastPoll is when the update poller last had an answer from Telegram; zero when it is not
+// polling.
+func (a *App) lastPoll() time.Time {
+	if p := a.poller.Load(); p != nil {
+		return p.LastAnswer()
+	}
+	return time.Time{}
 }
 
 // Run serves sellers until ctx ends, then stops taking updates, lets in-flight steps persist and
@@ -141,8 +189,13 @@ func (a *App) Run(ctx context.Context) error {
 		Dispatch:    func(u models.Update, done func()) { a.dispatch(engine, router, u, done) },
 		Logger:      a.Log,
 	}
+	a.poller.Store(poller)
+	defer a.poller.Store(nil)
+	stopWatch := context.AfterFunc(ctx, func() { a.stopping.Store(true) })
+	defer stopWatch()
 	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr())
 	err = poller.Run(ctx)
+	a.stopping.Store(true)
 	<-commands
 	a.Log.Info("stopping: no more updates; letting jobs persist")
 	a.mu.Lock()
@@ -198,13 +251,32 @@ func (a *App) checkTelegram(ctx context.Context) (string, error) {
 }
 
 // dispatch hands one update to the router; done is called when its effect is persisted, and
-// only then may the poller confirm it to Telegram. Writing to the bot means the seller no longer
-// blocks it.
+// only then may the poller confirm it to Telegram (and the update counts as handled). Writing to
+// the bot means the seller no longer blocks it.
 func (a *App) dispatch(engine *actor.Engine, router *actor.PID, u models.Update, done func()) {
 	if chatID := chatOf(&u); chatID != 0 {
 		a.Telegram.Unblock(chatID)
 	}
-	engine.Send(router, messages.Update{Update: &u, Done: done})
+	kind := updateKind(&u)
+	var once sync.Once
+	handled := func() {
+		done()
+		once.Do(func() { a.Metrics.UpdateHandled(kind) })
+	}
+	engine.Send(router, messages.Update{Update: &u, Done: handled})
+}
+
+// updateKind names an update's type for the updates_handled_total counter.
+func updateKind(u *models.Update) string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.CallbackQuery != nil:
+		return "callback_query"
+	case u.PreCheckoutQuery != nil:
+		return "pre_checkout_query"
+	}
+	return "other"
 }
 
 // chatOf is the chat a seller wrote from: writing again means they no longer block the bot.

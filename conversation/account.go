@@ -249,7 +249,7 @@ func (tn *turn) onPayment(sp *models.SuccessfulPayment) error {
 		tn.say(texts.PaymentUnknownPack, nil, sp.TotalAmount)
 		return nil
 	}
-	tn.res.Effects = append(tn.res.Effects, Purchase{Charge: charge, Credits: pack.Credits, Note: note})
+	tn.res.Effects = append(tn.res.Effects, Purchase{Charge: charge, Pack: pack.ID, Credits: pack.Credits, Note: note})
 	tn.u.Balance += pack.Credits // what the purchase row will make it
 	tn.note("credits bought", "pack", pack.ID, "credits", pack.Credits, "stars", sp.TotalAmount, "charge_id", charge)
 	tn.menu(texts.Receipt, texts.Credits(tn.lang, pack.Credits), texts.Credits(tn.lang, tn.u.Available()))

@@ -78,6 +78,7 @@ type (
 	// Purchase credits a paid pack, keyed by the Telegram charge id.
 	Purchase struct {
 		Charge  string
+		Pack    string // "" when the payment matched no pack
 		Credits int64
 		Note    string
 	}

@@ -380,7 +380,7 @@ func TestHandle(t *testing.T) {
 			}}},
 		{"a payment credits its pack once",
 			seller(), true, facts{}, Input{Update: payment("pack:10:x", telegram.Stars, 50, "ch-1")},
-			[]check{effect(Purchase{Charge: "ch-1", Credits: 10, Note: "pack:10:x, 50 XTR"}), money(30, 0), says("10 кредитов")}},
+			[]check{effect(Purchase{Charge: "ch-1", Pack: "10", Credits: 10, Note: "pack:10:x, 50 XTR"}), money(30, 0), says("10 кредитов")}},
 		{"a replayed payment credits nothing",
 			seller(), true, facts{keys: map[string]bool{store.PurchaseKey("ch-1"): true}}, Input{Update: payment("pack:10:x", telegram.Stars, 50, "ch-1")},
 			[]check{noEffects, money(20, 0)}},

@@ -303,7 +303,9 @@ func TestFailureNoticeIsToldAgainAfterARestart(t *testing.T) {
 	// The next message to this chat is the failure explanation.
 	b.Telegram.Fail("sendMessage", 611, 1, tgfake.Reply{Status: 500, Description: "Internal Server Error"})
 	statusSays(t, s, status.ID, "Не получилось")
-	eventually(t, "the job actor to stop", func() bool { return b.App.Metrics.Get("jobs_finished_total", "kind", "card", "outcome", "failed") == 1 })
+	eventually(t, "the job actor to stop", func() bool {
+		return b.App.Metrics.Value("neurocards_jobs_finished_total", "kind", "card", "outcome", "failed") == 1
+	})
 	if n := countFailures(s); n != 0 {
 		t.Fatalf("failure messages before the restart: %d", n)
 	}

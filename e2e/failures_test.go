@@ -157,8 +157,8 @@ func TestKIERefusesTheKey(t *testing.T) {
 				return strings.Contains(b.logs.String(), fmt.Sprintf("level=ERROR msg=\"job failed\" job_id=%d", onlyJob(t, b, 4).ID)) &&
 					strings.Contains(b.logs.String(), fmt.Sprintf("code=%d", code))
 			})
-			if n := b.App.Metrics.Get("job_failures_total", "class", "operator", "reason", "unavailable"); n != 1 {
-				t.Errorf("operator failures counted: %d", n)
+			if n := b.App.Metrics.Value("neurocards_job_failures_total", "class", "operator", "reason", "unavailable"); n != 1 {
+				t.Errorf("operator failures counted: %v", n)
 			}
 			if strings.Contains(b.logs.String(), harness.KIEKey) {
 				t.Error("the KIE key appears in the logs")

@@ -15,8 +15,8 @@ import (
 func TestIdleSessionsAreRetiredAndRebuilt(t *testing.T) {
 	b := start(t, func(c *config.Config) { c.Timing.SessionIdle = 30 * time.Millisecond })
 	s := b.seller(701, "ru")
-	retired := func(n int64) func() bool {
-		return func() bool { return b.App.Metrics.Get("sessions_retired_total") >= n }
+	retired := func(n float64) func() bool {
+		return func() bool { return b.App.Metrics.Value("neurocards_sessions_retired_total") >= n }
 	}
 	s.Send("/start")
 	menu := s.Expect(t, wait, "the greeting", hasButton("k:card"))

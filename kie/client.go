@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"neurocards/messages"
+	"neurocards/metrics"
 )
 
 // Config configures a Client. The zero value of every field but the URLs and the key is usable.
@@ -43,6 +44,8 @@ type Config struct {
 	// shutdown grace: a stopping bot waits for the answer rather than lose a task KIE bills for.
 	CreateTimeout time.Duration
 	Logger        *slog.Logger
+	// Metrics counts every call by method and outcome, its latency, and 429s; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Client talks to KIE. It is safe for concurrent use.
@@ -54,6 +57,7 @@ type Client struct {
 	create    *rate.Limiter
 	breaker   *gobreaker.CircuitBreaker[struct{}]
 	log       *slog.Logger
+	metrics   *metrics.Metrics
 
 	createTimeout time.Duration
 }
@@ -68,6 +72,7 @@ func New(cfg Config) *Client {
 		key:       cfg.APIKey,
 		http:      cfg.HTTP,
 		log:       cfg.Logger,
+		metrics:   cfg.Metrics,
 
 		createTimeout: cfg.CreateTimeout,
 	}
@@ -83,7 +88,7 @@ func New(cfg Config) *Client {
 	if cfg.CreatePer10s >= 0 {
 		c.create = NewCreateLimiter(cfg.CreatePer10s)
 	}
-	c.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, c.log)
+	c.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, c.log, cfg.Metrics)
 	return c
 }
 
@@ -129,14 +134,35 @@ func guard[T any](c *Client, op string, call func() (T, error)) (T, error) {
 		return struct{}{}, err
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		c.metrics.Rejected(metrics.KIE, method(op))
 		return out, &Error{Op: op, Err: err}
 	}
 	return out, err
 }
 
-// do sends req with the key and decodes the envelope. It succeeds only on HTTP 2xx with body
-// code 200; it returns the envelope's data.
+// method is an operation's name as the metrics' method label: "create task" → create_task.
+func method(op string) string { return strings.ReplaceAll(op, " ", "_") }
+
+// observe counts one call that went out: its outcome by the classifier, its latency, and a 429
+// with the wait KIE asked for.
+func (c *Client) observe(op string, err error, took time.Duration) {
+	c.metrics.Call(metrics.KIE, method(op), metrics.Outcome(err, Classify), took)
+	var e *Error
+	if errors.As(err, &e) && (e.HTTPStatus == http.StatusTooManyRequests || e.Code == http.StatusTooManyRequests) {
+		c.metrics.RateLimited(metrics.KIE, method(op), e.RetryAfter)
+	}
+}
+
+// do sends req with the key, decodes the envelope and counts the call. It succeeds only on HTTP
+// 2xx with body code 200; it returns the envelope's data.
 func (c *Client) do(op string, req *http.Request) (json.RawMessage, error) {
+	start := time.Now()
+	data, err := c.send(op, req)
+	c.observe(op, err, time.Since(start))
+	return data, err
+}
+
+func (c *Client) send(op string, req *http.Request) (json.RawMessage, error) {
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
@@ -237,7 +263,7 @@ func countsAsFailure(err error) bool {
 	return f.Class == messages.Transient || f.Class == messages.Operator
 }
 
-func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *gobreaker.CircuitBreaker[struct{}] {
+func newBreaker(failures int, cooldown time.Duration, log *slog.Logger, m *metrics.Metrics) *gobreaker.CircuitBreaker[struct{}] {
 	if failures <= 0 {
 		failures = 5
 	}
@@ -251,6 +277,7 @@ func newBreaker(failures int, cooldown time.Duration, log *slog.Logger) *gobreak
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
 		// Runs under the breaker's mutex: log only, never touch the breaker from here.
 		OnStateChange: func(name string, from, to gobreaker.State) {
+			m.BreakerChanged(metrics.KIE, to.String())
 			switch to {
 			case gobreaker.StateOpen:
 				log.Warn("kie: circuit breaker opened", "breaker", name, "from", from.String(), "cooldown", cooldown)

@@ -17,6 +17,13 @@ import (
 //
 // Download does not go through the breaker: the result host is not the API host.
 func (c *Client) Download(ctx context.Context, url, path string, maxBytes int64) (int64, error) {
+	start := time.Now()
+	n, err := c.download(ctx, url, path, maxBytes)
+	c.observe("download", err, time.Since(start))
+	return n, err
+}
+
+func (c *Client) download(ctx context.Context, url, path string, maxBytes int64) (int64, error) {
 	const op = "download"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

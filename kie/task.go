@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"neurocards/metrics"
 )
 
 // CreateTask starts a market task and returns its id. It first waits for the createTask rate
@@ -27,6 +29,7 @@ func (c *Client) CreateTask(ctx context.Context, model string, input map[string]
 	}
 	// An open breaker would refuse the call anyway; don't spend a rate token or wait for one.
 	if c.breaker.State() == gobreaker.StateOpen {
+		c.metrics.Rejected(metrics.KIE, method(op))
 		return "", &Error{Op: op, Err: gobreaker.ErrOpenState}
 	}
 	if err := c.waitCreate(ctx); err != nil {

@@ -77,6 +77,53 @@ type Job struct {
 	Deadline     time.Time `json:"deadline"`
 	GenStartedAt time.Time `json:"gen_started_at,omitempty"`
 	FinishedAt   time.Time `json:"finished_at,omitempty"`
+	// Reached is when the job last reached each stage; the store sets it whenever the stored
+	// stage changes.
+	Reached StageTimes `json:"reached,omitzero"`
+}
+
+// StageTimes is when a job last reached each stage (zero: not reached, or before stage times
+// were recorded). A plain struct, so a Job stays comparable.
+type StageTimes struct {
+	Queued     time.Time `json:"queued,omitzero"`
+	Uploading  time.Time `json:"uploading,omitzero"`
+	Submitted  time.Time `json:"submitted,omitzero"`
+	Generated  time.Time `json:"generated,omitzero"`
+	Downloaded time.Time `json:"downloaded,omitzero"`
+	Delivered  time.Time `json:"delivered,omitzero"`
+}
+
+// At is when stage s was last reached.
+func (t StageTimes) At(s Stage) time.Time {
+	if p := t.field(s); p != nil {
+		return *p
+	}
+	return time.Time{}
+}
+
+// Set records that stage s was reached at at.
+func (t *StageTimes) Set(s Stage, at time.Time) {
+	if p := t.field(s); p != nil {
+		*p = at
+	}
+}
+
+func (t *StageTimes) field(s Stage) *time.Time {
+	switch s {
+	case StageQueued:
+		return &t.Queued
+	case StageUploading:
+		return &t.Uploading
+	case StageSubmitted:
+		return &t.Submitted
+	case StageGenerated:
+		return &t.Generated
+	case StageDownloaded:
+		return &t.Downloaded
+	case StageDelivered:
+		return &t.Delivered
+	}
+	return nil
 }
 
 // Terminal reports whether the job has ended, one way or the other.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -61,6 +62,7 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 			return err
 		}
 		j.UpdatedAt = s.now().UTC()
+		j.Reached = reached(cur, j.Stage, j.UpdatedAt)
 		return put(b, u64key(j.ID), j)
 	})
 	return j, err
@@ -95,6 +97,7 @@ func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
 	now := t.s.now().UTC()
 	j.Price, j.UserID, j.Parked = cur.Price, cur.UserID, false
 	j.UpdatedAt, j.FinishedAt = now, now
+	j.Reached = reached(cur, j.Stage, now)
 	if j.StatusMessageID == 0 {
 		j.StatusMessageID = cur.StatusMessageID
 	}
@@ -110,6 +113,19 @@ func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
 		return cur, err
 	}
 	return j, nil
+}
+
+// reached is cur's stage times with stage recorded at now when it differs from cur's. A job is
+// queued from its creation.
+func reached(cur messages.Job, stage messages.Stage, now time.Time) messages.StageTimes {
+	r := cur.Reached
+	if r.Queued.IsZero() {
+		r.Queued = cur.CreatedAt
+	}
+	if stage != cur.Stage {
+		r.Set(stage, now)
+	}
+	return r
 }
 
 // SetStatusMessage records the id of a job's status message, ended or not, so a restart can

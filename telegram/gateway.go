@@ -20,6 +20,8 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
+
+	"neurocards/metrics"
 )
 
 // Config configures a Gateway.
@@ -34,6 +36,8 @@ type Config struct {
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	Logger          *slog.Logger
+	// Metrics counts every call by method and outcome, its latency, and 429s; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Button is an inline keyboard button with callback data (≤ 64 bytes) or a URL.
@@ -176,6 +180,7 @@ func New(cfg Config) (*Gateway, error) {
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			// Runs under the breaker's lock: log only, never ask the breaker anything here.
+			cfg.Metrics.BreakerChanged(metrics.Telegram, to.String())
 			if to == gobreaker.StateOpen {
 				cfg.Logger.Warn("circuit breaker open", "breaker", name, "from", from.String())
 			} else {
@@ -192,7 +197,7 @@ func (g *Gateway) BreakerState() string { return g.breaker.State().String() }
 // GetMe checks the token and returns the bot's username.
 func (g *Gateway) GetMe(ctx context.Context) (string, error) {
 	var me *models.User
-	err := g.do(ctx, 0, false, func(ctx context.Context) error {
+	err := g.do(ctx, "getMe", 0, false, func(ctx context.Context) error {
 		var err error
 		me, err = g.bot.GetMe(ctx)
 		return err
@@ -206,7 +211,7 @@ func (g *Gateway) GetMe(ctx context.Context) (string, error) {
 // Send sends a text message and returns its message id.
 func (g *Gateway) Send(ctx context.Context, chatID int64, text string, kb Keyboard) (int, error) {
 	var msg *models.Message
-	err := g.do(ctx, chatID, true, func(ctx context.Context) error {
+	err := g.do(ctx, "sendMessage", chatID, true, func(ctx context.Context) error {
 		var err error
 		msg, err = g.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: text, ReplyMarkup: kb.markup()})
 		return err
@@ -219,7 +224,7 @@ func (g *Gateway) Send(ctx context.Context, chatID int64, text string, kb Keyboa
 
 // Edit replaces a message's text and keyboard. An edit to the same content counts as success.
 func (g *Gateway) Edit(ctx context.Context, chatID int64, messageID int, text string, kb Keyboard) error {
-	err := g.do(ctx, chatID, true, func(ctx context.Context) error {
+	err := g.do(ctx, "editMessageText", chatID, true, func(ctx context.Context) error {
 		_, err := g.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: chatID, MessageID: messageID, Text: text, ReplyMarkup: kb.markup()})
 		return err
 	})
@@ -231,7 +236,7 @@ func (g *Gateway) Edit(ctx context.Context, chatID int64, messageID int, text st
 
 // Answer answers a callback query so the seller's button stops spinning; text shows as a toast.
 func (g *Gateway) Answer(ctx context.Context, callbackID, text string) error {
-	return g.do(ctx, 0, false, func(ctx context.Context) error {
+	return g.do(ctx, "answerCallbackQuery", 0, false, func(ctx context.Context) error {
 		_, err := g.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: callbackID, Text: text})
 		return err
 	})
@@ -246,6 +251,17 @@ const (
 	FileDocument FileKind = "document"
 )
 
+// method is the Bot API method that sends a file of this kind.
+func (k FileKind) method() string {
+	switch k {
+	case FileVideo:
+		return "sendVideo"
+	case FilePhoto:
+		return "sendPhoto"
+	}
+	return "sendDocument"
+}
+
 // Sent is what Telegram returned for a delivered file.
 type Sent struct {
 	MessageID int
@@ -256,7 +272,7 @@ type Sent struct {
 // retry a 429 itself: the caller's supervisor waits the retry_after and tries again.
 func (g *Gateway) SendFile(ctx context.Context, chatID int64, kind FileKind, path, caption string, kb Keyboard) (Sent, error) {
 	var sent Sent
-	err := g.do(ctx, chatID, false, func(ctx context.Context) error {
+	err := g.do(ctx, kind.method(), chatID, false, func(ctx context.Context) error {
 		f, err := os.Open(path)
 		if err != nil {
 			return fmt.Errorf("telegram: open result: %w", err)
@@ -297,7 +313,7 @@ var ErrTooLarge = errors.New("file too large")
 // maxBytes. The file URL contains the bot token; do hides it in errors, as for every call.
 func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxBytes int64) (int64, error) {
 	var f *models.File
-	err := g.do(ctx, 0, false, func(ctx context.Context) error {
+	err := g.do(ctx, "getFile", 0, false, func(ctx context.Context) error {
 		var err error
 		f, err = g.bot.GetFile(ctx, &bot.GetFileParams{FileID: fileID})
 		return err
@@ -309,7 +325,7 @@ func (g *Gateway) Download(ctx context.Context, fileID string, w io.Writer, maxB
 		return 0, fmt.Errorf("telegram: download: %d bytes: %w", f.FileSize, ErrTooLarge)
 	}
 	var n int64
-	err = g.do(ctx, 0, false, func(ctx context.Context) error {
+	err = g.do(ctx, "file", 0, false, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.bot.FileDownloadLink(f), nil)
 		if err != nil {
 			return fmt.Errorf("telegram: download: %w", err)
@@ -351,15 +367,16 @@ func (g *Gateway) libraryError(err error) {
 	g.log.Warn("telegram client", "err", g.redact(err))
 }
 
-// do runs one API call through the rate limits (when it is a message to a chat) and the breaker.
-// A 429 pauses the chat for retry_after; ordinary messages then try again, up to three times
-// within ctx, while uploads return the error for their supervisor to handle. Every method of the
-// Gateway calls Telegram through do, so this is where the token leaves its errors.
-func (g *Gateway) do(ctx context.Context, chatID int64, retry429 bool, call func(context.Context) error) error {
-	return g.redact(g.try(ctx, chatID, retry429, call))
+// do runs one call of a Bot API method through the rate limits (when it is a message to a chat)
+// and the breaker, and counts it. A 429 pauses the chat for retry_after; ordinary messages then
+// try again, up to three times within ctx, while uploads return the error for their supervisor
+// to handle. Every method of the Gateway calls Telegram through do, so this is where the token
+// leaves its errors.
+func (g *Gateway) do(ctx context.Context, method string, chatID int64, retry429 bool, call func(context.Context) error) error {
+	return g.redact(g.try(ctx, method, chatID, retry429, call))
 }
 
-func (g *Gateway) try(ctx context.Context, chatID int64, retry429 bool, call func(context.Context) error) error {
+func (g *Gateway) try(ctx context.Context, method string, chatID int64, retry429 bool, call func(context.Context) error) error {
 	limited := chatID != 0
 	for attempt := 0; ; attempt++ {
 		if limited {
@@ -370,13 +387,16 @@ func (g *Gateway) try(ctx context.Context, chatID int64, retry429 bool, call fun
 				return err
 			}
 		}
+		start := time.Now()
 		_, err := g.breaker.Execute(func() (any, error) { return nil, call(ctx) })
+		g.observe(method, err, time.Since(start))
 		if limited && errors.Is(err, bot.ErrorForbidden) {
 			g.block(chatID)
 		}
 		var tmr *bot.TooManyRequestsError
 		if errors.As(err, &tmr) {
 			after := retryAfter(tmr)
+			g.cfg.Metrics.RateLimited(metrics.Telegram, method, after)
 			g.pause(chatID, after)
 			g.log.Warn("telegram rate limit", "chat_id", chatID, "retry_after", after)
 			if retry429 && attempt < 3 {
@@ -390,6 +410,15 @@ func (g *Gateway) try(ctx context.Context, chatID int64, retry429 bool, call fun
 		}
 		return err
 	}
+}
+
+// observe counts one call: its outcome by the classifier, or the breaker's refusal.
+func (g *Gateway) observe(method string, err error, took time.Duration) {
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		g.cfg.Metrics.Rejected(metrics.Telegram, method)
+		return
+	}
+	g.cfg.Metrics.Call(metrics.Telegram, method, metrics.Outcome(err, Classify), took)
 }
 
 // wait blocks until a message may go to the chat: after any 429 pause, within the chat's and the

@@ -24,7 +24,7 @@ type Invoice struct {
 // empty, as Stars require.
 func (g *Gateway) SendInvoice(ctx context.Context, chatID int64, inv Invoice) (int, error) {
 	var msg *models.Message
-	err := g.do(ctx, chatID, true, func(ctx context.Context) error {
+	err := g.do(ctx, "sendInvoice", chatID, true, func(ctx context.Context) error {
 		var err error
 		msg, err = g.bot.SendInvoice(ctx, &bot.SendInvoiceParams{
 			ChatID: chatID, Title: inv.Title, Description: inv.Description, Payload: inv.Payload,
@@ -42,7 +42,7 @@ func (g *Gateway) SendInvoice(ctx context.Context, chatID int64, inv Invoice) (i
 // refusal shown to the buyer. Telegram cancels the payment if this does not arrive within 10 s,
 // so a 429 is not waited out.
 func (g *Gateway) AnswerPreCheckout(ctx context.Context, queryID, refusal string) error {
-	return g.do(ctx, 0, false, func(ctx context.Context) error {
+	return g.do(ctx, "answerPreCheckoutQuery", 0, false, func(ctx context.Context) error {
 		_, err := g.bot.AnswerPreCheckoutQuery(ctx, &bot.AnswerPreCheckoutQueryParams{
 			PreCheckoutQueryID: queryID, OK: refusal == "", ErrorMessage: refusal,
 		})
@@ -52,7 +52,7 @@ func (g *Gateway) AnswerPreCheckout(ctx context.Context, queryID, refusal string
 
 // RefundStarPayment gives the buyer back the Stars of one successful payment.
 func (g *Gateway) RefundStarPayment(ctx context.Context, userID int64, chargeID string) error {
-	return g.do(ctx, 0, true, func(ctx context.Context) error {
+	return g.do(ctx, "refundStarPayment", 0, true, func(ctx context.Context) error {
 		_, err := g.bot.RefundStarPayment(ctx, &bot.RefundStarPaymentParams{UserID: userID, TelegramPaymentChargeID: chargeID})
 		return err
 	})
@@ -76,7 +76,7 @@ func (g *Gateway) SetCommands(ctx context.Context, lang string, cmds []Command) 
 	for _, c := range cmds {
 		list = append(list, models.BotCommand{Command: c.Name, Description: c.Description})
 	}
-	return g.do(ctx, 0, true, func(ctx context.Context) error {
+	return g.do(ctx, "setMyCommands", 0, true, func(ctx context.Context) error {
 		_, err := g.bot.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: list, LanguageCode: lang})
 		return err
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"neurocards/messages"
+	"neurocards/metrics"
 )
 
 // Poller long-polls getUpdates and confirms an update to Telegram only after its effect is
@@ -42,11 +43,20 @@ type Poller struct {
 	MaxPending int
 	Logger     *slog.Logger
 
-	mu      sync.Mutex
-	pending map[int64]time.Time // handed on, not done, with when
-	seen    int64               // the newest update handed on
-	saved   int64
-	acked   chan struct{} // signalled (never blocking) when an update is done
+	mu         sync.Mutex
+	pending    map[int64]time.Time // handed on, not done, with when
+	seen       int64               // the newest update handed on
+	saved      int64
+	acked      chan struct{} // signalled (never blocking) when an update is done
+	lastAnswer time.Time     // when getUpdates last succeeded
+}
+
+// LastAnswer is when getUpdates last had a successful answer from Telegram (zero before the
+// first). A healthy poller gets one at least every Timeout, even with no updates.
+func (p *Poller) LastAnswer() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastAnswer
 }
 
 // recheck is how soon the poller asks again while updates are unfinished and nothing new came.
@@ -103,6 +113,9 @@ func (p *Poller) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = 0
+		p.mu.Lock()
+		p.lastAnswer = time.Now()
+		p.mu.Unlock()
 		if fresh := p.handOn(updates); fresh == 0 && pending > 0 {
 			p.waitAck(ctx, recheck)
 		}
@@ -193,15 +206,24 @@ func (p *Poller) log() *slog.Logger {
 	return p.Logger
 }
 
-// getUpdates calls the Bot API directly, in the same multipart form the library uses, and maps
-// errors to the library's error types so Classify treats them alike. Its errors, like those of
-// every other call, have the token hidden.
+// getUpdates asks Telegram for updates once and counts the call; a poll cut short by a stop is
+// not counted. Its errors, like those of every other call, have the token hidden.
 func (g *Gateway) getUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]models.Update, error) {
-	updates, err := g.fetchUpdates(ctx, offset, timeout, allowed)
+	start := time.Now()
+	updates, err := g.pollUpdates(ctx, offset, timeout, allowed)
+	if ctx.Err() == nil {
+		g.observe("getUpdates", err, time.Since(start))
+		var tmr *bot.TooManyRequestsError
+		if errors.As(err, &tmr) {
+			g.cfg.Metrics.RateLimited(metrics.Telegram, "getUpdates", retryAfter(tmr))
+		}
+	}
 	return updates, g.redact(err)
 }
 
-func (g *Gateway) fetchUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]models.Update, error) {
+// pollUpdates calls the Bot API directly, in the same multipart form the library uses, and maps
+// errors to the library's error types so Classify treats them alike.
+func (g *Gateway) pollUpdates(ctx context.Context, offset int64, timeout time.Duration, allowed []string) ([]models.Update, error) {
 	var body bytes.Buffer
 	form := multipart.NewWriter(&body)
 	_ = form.WriteField("offset", strconv.FormatInt(offset, 10))
