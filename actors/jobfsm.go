@@ -139,16 +139,16 @@ type (
 		Text string
 		Kb   telegram.Keyboard
 	}
-	report     struct{}                     // tell the session how the job ended (JobEnded with the job)
-	removeFile struct{ Path string }        // the result file is no longer needed
-	markTold   struct{}                     // the seller has been told how the job ended
-	stopSelf   struct{}                     // nothing is left to do
-	logFailure struct { // a step failed: the operator's log line and counter
+	report     struct{}              // tell the session how the job ended (JobEnded with the job)
+	removeFile struct{ Path string } // the result file is no longer needed
+	markTold   struct{}              // the seller has been told how the job ended
+	stopSelf   struct{}              // nothing is left to do
+	logFailure struct {              // a step failed: the operator's log line and counter
 		Step messages.Step
 		F    messages.Failure
 	}
-	joinLine   struct{}                     // wait in the line for a createTask slot
-	leaveLine  struct{}                     // no longer wait in the line
+	joinLine  struct{} // wait in the line for a createTask slot
+	leaveLine struct{} // no longer wait in the line
 )
 
 func (spawnChild) effect()  {}
