@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/anthdm/hollywood/actor"
 
@@ -37,12 +38,12 @@ type timerFired struct {
 	gen int
 }
 
-func newJob(d *Deps, j messages.Job) actor.Producer {
+func newJob(d *Deps, j messages.Job, firstRead time.Duration) actor.Producer {
 	title := j.Kind
 	if k, ok := d.Config.Kind(j.Kind); ok {
 		title = k.TitleIn(j.Lang)
 	}
-	return func() actor.Receiver { return &jobActor{d: d, s: jobState{Job: j, Title: title}} }
+	return func() actor.Receiver { return &jobActor{d: d, s: jobState{Job: j, Title: title, FirstRead: firstRead}} }
 }
 
 func (a *jobActor) Receive(c *actor.Context) {

@@ -54,6 +54,9 @@ type jobState struct {
 	Job   messages.Job
 	Title string // the kind's title in the seller's language, for the status message
 	Phase phase
+	// FirstRead is how long a job resumed with a task waits before reading it: the restart
+	// spreads ten thousand reads rather than sending them at once.
+	FirstRead time.Duration
 
 	GenRun, SendRun       int  // the current attempt of each child
 	GenActive, SendActive bool // that attempt's child is working
@@ -277,9 +280,13 @@ func (m *machine) start() {
 		j.GenAttempts = max(j.GenAttempts, 1)
 		m.queue()
 	case messages.StageSubmitted:
-		// Read the task at once: KIE may have finished it while we were down.
+		// Read the task soon: KIE may have finished it while we were down.
 		m.arm(tAttempt, m.p.KIEAttempt)
-		m.read()
+		if s.FirstRead > 0 {
+			m.arm(tPoll, s.FirstRead)
+		} else {
+			m.read()
+		}
 	case messages.StageGenerated, messages.StageDownloaded:
 		j.SendAttempts = max(j.SendAttempts, 1)
 		m.deliver()

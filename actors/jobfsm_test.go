@@ -184,6 +184,12 @@ func TestJobMachine(t *testing.T) {
 			}), messages.JobStart{},
 			"arm:deadline:30m0s arm:attempt:10m0s read:task1 arm:status-tick:15s edit",
 			[]check{stage(messages.StageSubmitted)}},
+		{"a job resumed at submitted among many waits its turn to read",
+			fresh(func(s *jobState) {
+				s.Job.Stage, s.Job.TaskID, s.Job.GenAttempts, s.Job.StatusMessageID, s.FirstRead = messages.StageSubmitted, "task1", 1, 500, 1500*time.Millisecond
+			}), messages.JobStart{},
+			"arm:deadline:30m0s arm:attempt:10m0s arm:poll:1.5s arm:status-tick:15s edit",
+			[]check{stage(messages.StageSubmitted)}},
 		{"a job resumed at generated delivers",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.ResultURL, s.Job.StatusMessageID = messages.StageGenerated, "http://r/1.mp4", 500

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
@@ -140,12 +141,39 @@ func (r *router) recover(c *actor.Context) {
 		r.d.Log.Error("loading unfinished jobs failed", "err", err)
 		return
 	}
+	// One pass over the store: each session gets its seller's jobs rather than reading them
+	// again, and the jobs that have a KIE task read it spread over a short window, not all at once.
+	bySeller := map[int64][]resumeJob{}
+	var order []int64
+	reads := 0
 	for _, j := range jobs {
-		r.session(c, j.UserID)
+		if _, ok := bySeller[j.UserID]; !ok {
+			order = append(order, j.UserID)
+		}
+		rj := resumeJob{job: j}
+		if j.Stage == messages.StageSubmitted && !j.Terminal() {
+			rj.firstRead = time.Duration(reads) * time.Second / resumeReadsPerSecond
+			reads++
+		}
+		bySeller[j.UserID] = append(bySeller[j.UserID], rj)
+	}
+	for _, uid := range order {
+		pid := c.SpawnChild(newSession(r.d, uid, bySeller[uid]), "session", r.d.spawnOpts("session", strconv.FormatInt(uid, 10))...)
+		r.sessions[uid] = pid
 	}
 	if len(jobs) > 0 {
-		r.d.Log.Info("resumed unfinished jobs", "jobs", len(jobs), "sellers", len(r.sessions))
+		r.d.Log.Info("resumed unfinished jobs", "jobs", len(jobs), "sellers", len(order), "tasks to read", reads)
 	}
+}
+
+// resumeReadsPerSecond paces the first reads of KIE tasks after a restart: ten thousand jobs are
+// all read again within about three seconds, without ten thousand requests at one instant.
+const resumeReadsPerSecond = 4000
+
+// resumeJob is a job resumed at start, with how long to wait before reading its task.
+type resumeJob struct {
+	job       messages.Job
+	firstRead time.Duration
 }
 
 func (r *router) route(c *actor.Context, m messages.Update) {
@@ -276,7 +304,7 @@ func (r *router) session(c *actor.Context, uid int64) *actor.PID {
 	if pid, ok := r.sessions[uid]; ok {
 		return pid
 	}
-	pid := c.SpawnChild(newSession(r.d, uid), "session", r.d.spawnOpts("session", strconv.FormatInt(uid, 10))...)
+	pid := c.SpawnChild(newSession(r.d, uid, nil), "session", r.d.spawnOpts("session", strconv.FormatInt(uid, 10))...)
 	r.sessions[uid] = pid
 	return pid
 }

@@ -35,6 +35,10 @@ type session struct {
 	// cancels are operator commands waiting for a job to report how its cancel ended.
 	cancels map[uint64][]messages.OperatorCommand
 
+	// resumed are the seller's jobs the router read at start, handed over so the session does not
+	// read them again; nil for a session spawned later, which reads them itself.
+	resumed []resumeJob
+
 	window conversation.Window // the seller's update rate, in memory only
 	lang   string              // the seller's language as of their last update
 
@@ -65,9 +69,9 @@ type (
 	idleCheck struct{ gen int }
 )
 
-func newSession(d *Deps, uid int64) actor.Producer {
+func newSession(d *Deps, uid int64, resumed []resumeJob) actor.Producer {
 	return func() actor.Receiver {
-		return &session{d: d, uid: uid, jobs: map[uint64]*actor.PID{}, cancels: map[uint64][]messages.OperatorCommand{}}
+		return &session{d: d, uid: uid, resumed: resumed, jobs: map[uint64]*actor.PID{}, cancels: map[uint64][]messages.OperatorCommand{}}
 	}
 }
 
@@ -201,22 +205,32 @@ func (s *session) admit(m messages.Update) bool {
 // resume restarts the seller's unfinished jobs from their persisted stages, and the jobs that
 // ended without the seller being told.
 func (s *session) resume(c *actor.Context) {
-	jobs, err := s.d.Store.ActiveJobsOf(s.uid)
-	if err != nil {
-		s.d.Log.Error("loading unfinished jobs failed", "user_id", s.uid, "err", err)
-		return
+	resumed := s.resumed
+	s.resumed = nil
+	if resumed == nil {
+		jobs, err := s.d.Store.ActiveJobsOf(s.uid)
+		if err != nil {
+			s.d.Log.Error("loading unfinished jobs failed", "user_id", s.uid, "err", err)
+			return
+		}
+		for _, j := range jobs {
+			resumed = append(resumed, resumeJob{job: j})
+		}
 	}
-	for _, j := range jobs {
-		s.d.Log.Info("resuming job", "job_id", j.ID, "user_id", s.uid, "stage", j.Stage)
-		s.spawnJob(c, j)
+	for _, r := range resumed {
+		s.d.Log.Debug("resuming job", "job_id", r.job.ID, "user_id", s.uid, "stage", r.job.Stage)
+		s.spawn(c, r.job, r.firstRead)
 	}
 }
 
-func (s *session) spawnJob(c *actor.Context, j messages.Job) {
+func (s *session) spawnJob(c *actor.Context, j messages.Job) { s.spawn(c, j, 0) }
+
+// spawn starts the job's actor; a job resumed with a task waits firstRead before reading it.
+func (s *session) spawn(c *actor.Context, j messages.Job, firstRead time.Duration) {
 	if _, running := s.jobs[j.ID]; running {
 		return
 	}
-	s.jobs[j.ID] = c.SpawnChild(newJob(s.d, j), "job", s.d.spawnOpts("job", strconv.FormatUint(j.ID, 10))...)
+	s.jobs[j.ID] = c.SpawnChild(newJob(s.d, j, firstRead), "job", s.d.spawnOpts("job", strconv.FormatUint(j.ID, 10))...)
 }
 
 var (
