@@ -45,9 +45,7 @@ func TestPanicInEachActorKind(t *testing.T) {
 			})
 			other, victim := startSeller(t, b, 701, "ru"), startSeller(t, b, 702, "ru")
 			otherStatus := order(t, other, "video", "Чайник")
-			if err := b.KIE.WaitTasks(t.Context(), 1); err != nil {
-				t.Fatal(err)
-			}
+			waitForJob(t, b, 701, "the other seller's task", func(j messages.Job) bool { return j.Stage == messages.StageSubmitted })
 
 			armed.Store(true)
 			if tc.job {

@@ -69,6 +69,9 @@ func TestQueueTooLongIsRefusedBeforeHolding(t *testing.T) {
 		// 90 s and the eleventh would wait 100 s; a card takes about a minute, and a job may wait
 		// 95 s for its turn and still finish by its deadline.
 		c.Timing.JobTimeout = time.Minute + 95*time.Second
+		for i := range c.Kinds {
+			c.Kinds[i].ExpectedSeconds = 60
+		}
 	})
 	confirmTen(t, b)
 	eleventh := startSeller(t, b, 911, "en")
