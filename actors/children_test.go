@@ -23,7 +23,7 @@ import (
 	"neurocards/testkit/tgfake"
 )
 
-const expect = 10 * time.Second
+const expectWithin = 10 * time.Second
 
 // world is the real clients pointed at the fakes, and a probe standing in as the job.
 type world struct {
@@ -84,8 +84,8 @@ func TestGeneratorReportsEveryFactInOrder(t *testing.T) {
 	j := w.photoJob(t)
 	w.probe.SpawnChild(newGenerator(w.d, j, 1), "generate", w.d.spawnOpts("generate", "1")...)
 
-	up := testkit.ExpectMsg[messages.PhotoUploaded](w.probe, expect)
-	created := testkit.ExpectMsg[messages.TaskCreated](w.probe, expect)
+	up := testkit.ExpectMsg[messages.PhotoUploaded](w.probe, expectWithin)
+	created := testkit.ExpectMsg[messages.TaskCreated](w.probe, expectWithin)
 	if up.Run != 1 || created.Run != 1 {
 		t.Errorf("runs: %d %d", up.Run, created.Run)
 	}
@@ -135,7 +135,7 @@ func TestGeneratorPanicBecomesAnInternalFailure(t *testing.T) {
 	w := newWorld(t)
 	w.d.Hooks.BeforeGenerate = func(uint64) { panic("boom") }
 	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", w.d.spawnOpts("generate", "1")...)
-	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
+	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expectWithin)
 	if f.Step != messages.StepGenerate || f.Failure.Class != messages.Internal {
 		t.Errorf("failure: %+v", f)
 	}
@@ -154,7 +154,7 @@ func TestGeneratorWaitsOutAnOpenBreaker(t *testing.T) {
 		t.Fatalf("breaker %s", s)
 	}
 	w.probe.SpawnChild(newGenerator(w.d, w.photoJob(t), 1), "generate", w.d.spawnOpts("generate", "1")...)
-	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
+	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expectWithin)
 	if f.Failure.Reason != messages.ReasonUpstreamDown {
 		t.Errorf("failure: %+v", f.Failure)
 	}
@@ -178,14 +178,14 @@ func TestSenderRetriesDeliveryNotGeneration(t *testing.T) {
 
 	w.kf.FailFiles(1, 503)
 	w.probe.SpawnChild(newSender(w.d, j, 1), "deliver", w.d.spawnOpts("deliver", "1")...)
-	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expect)
+	f := testkit.ExpectMsg[messages.StepFailed](w.probe, expectWithin)
 	if f.Step != messages.StepDeliver || f.Failure.Class != messages.Transient {
 		t.Fatalf("failure: %+v", f)
 	}
 
 	w.probe.SpawnChild(newSender(w.d, j, 2), "deliver", w.d.spawnOpts("deliver", "2")...)
-	got := testkit.ExpectMsg[messages.Downloaded](w.probe, expect)
-	sent := testkit.ExpectMsg[messages.Delivered](w.probe, expect)
+	got := testkit.ExpectMsg[messages.Downloaded](w.probe, expectWithin)
+	sent := testkit.ExpectMsg[messages.Delivered](w.probe, expectWithin)
 	if got.Run != 2 || sent.Run != 2 || sent.MessageID == 0 || sent.FileID == "" {
 		t.Errorf("downloaded %+v delivered %+v", got, sent)
 	}

@@ -42,6 +42,8 @@ type Deps struct {
 	Alive *Alive
 	// Line is the queue of jobs waiting for a KIE createTask slot.
 	Line *Line
+	// Timings is what the bot has learned of each model's generation time.
+	Timings *Timings
 	// CallbackURL is the URL KIE calls back when a job's task changes, or "" when the bot has no
 	// public address (nil: never).
 	CallbackURL func(jobID uint64) string
@@ -69,6 +71,7 @@ func (d *Deps) policy() Policy {
 		DelayedRecheck: d.Config.Timing.DelayedRecheck,
 		PollMin:        d.Config.Timing.PollMin,
 		PollMax:        d.Config.Timing.PollMax,
+		PollDense:      d.Config.Timing.PollDense,
 		KIEAttempt:     d.Config.Timing.KIEAttemptTimeout,
 		StatusInterval: d.Config.Timing.StatusInterval,
 		StatusTick:     d.Config.Timing.StatusTick,

@@ -55,6 +55,9 @@ func (a *jobActor) Receive(c *actor.Context) {
 		if m.gen != a.timers[m.t].gen {
 			return
 		}
+		if m.t == tPoll {
+			a.expect(c)
+		}
 		if m.t == tStatusTick && a.s.InLine {
 			a.lineMoved()
 		}
@@ -73,6 +76,9 @@ func (a *jobActor) Receive(c *actor.Context) {
 			a.stopTimer(timer(t))
 		}
 		stopped(c)
+	case messages.TaskRead:
+		a.expect(c)
+		a.feed(c, m)
 	case actor.Initialized:
 	default:
 		a.feed(c, m)
@@ -188,6 +194,16 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 	case stopSelf:
 		a.e.Poison(a.self)
 	}
+}
+
+// expect tells the machine where the model's results are likely, as the bot has learned.
+func (a *jobActor) expect(c *actor.Context) {
+	expected := 4 * time.Minute
+	if k, ok := a.d.Config.Kind(a.s.Job.Kind); ok {
+		expected = k.Expected()
+	}
+	lo, hi := a.d.Timings.Window(a.s.Job.Model, expected)
+	a.feed(c, expect{Lo: lo, Hi: hi})
 }
 
 // lineMoved tells the machine where the job stands in the line, and whether KIE is answering.

@@ -18,6 +18,7 @@ type Policy struct {
 	DelayedRecheck time.Duration // how often a job parked by an unreachable upstream looks again
 	PollMin        time.Duration // first wait before reading a KIE task, and the shortest
 	PollMax        time.Duration
+	PollDense      time.Duration // the wait between reads where a result is likely
 	KIEAttempt     time.Duration // one generation attempt, from its start to KIE's answer
 	StatusInterval time.Duration // at most one status edit per interval
 	StatusTick     time.Duration // how often the elapsed time in the status moves on
@@ -62,9 +63,13 @@ type jobState struct {
 	GenActive, SendActive bool // that attempt's child is working
 	Live                  int  // children spawned and not yet stopped
 	Reading               string
-	Reads                 int  // reads of the current task in this process
-	Recheck               bool // a callback came during a read: read again if that one saw nothing
-	Armed                 [timers]bool
+	Reads                 int // reads of the current task in this process
+	// TaskAt is when the current task was created; Lo and Hi are where its result is likely,
+	// as the model's timings say (0: unknown, back off by reads).
+	TaskAt  time.Time
+	Lo, Hi  time.Duration
+	Recheck bool // a callback came during a read: read again if that one saw nothing
+	Armed   [timers]bool
 
 	// The line of jobs waiting to create a KIE task (actors.Line): whether this job is in it,
 	// and its place and expected start as last heard.
@@ -107,6 +112,8 @@ type (
 		Edit      bool
 		Retryable bool
 	}
+	// expect: where the model's results are likely, from what the bot has learned of it.
+	expect struct{ Lo, Hi time.Duration }
 	// lineMoved: the job's place in the line and its expected start, as the line says now, and
 	// whether the line is held because KIE is not answering.
 	lineMoved struct {
@@ -233,6 +240,8 @@ func (m *machine) step(ev any) {
 		s.InFlight--
 		m.sent(ev)
 		m.maybeStop()
+	case expect:
+		s.Lo, s.Hi = ev.Lo, ev.Hi
 	case lineMoved:
 		s.Place, s.Start = ev.Place, ev.Start
 		if ev.Down && s.InLine && s.Phase == running && !s.Stopping {
@@ -281,6 +290,10 @@ func (m *machine) start() {
 		m.queue()
 	case messages.StageSubmitted:
 		// Read the task soon: KIE may have finished it while we were down.
+		s.TaskAt = j.Reached.Submitted
+		if s.TaskAt.IsZero() {
+			s.TaskAt = m.now
+		}
 		m.arm(tAttempt, m.p.KIEAttempt)
 		if s.FirstRead > 0 {
 			m.arm(tPoll, s.FirstRead)
@@ -367,14 +380,29 @@ func (m *machine) read() {
 	m.do(readTask{s.Job.TaskID})
 }
 
-// pollWait is the wait before the next read of a task: it starts short and backs off by half
-// each read, up to PollMax.
+// pollWait is the wait before the next read of a task. Where the model's results are likely is
+// known (Lo..Hi): sparse reads before Lo, one every PollDense inside the window, backing off past
+// Hi — a finished result waits about half of PollDense, for a dozen reads or so per job. Unknown:
+// start short and back off by half each read, up to PollMax.
 func (m *machine) pollWait() time.Duration {
-	d := m.p.PollMin
-	for i := 1; i < m.s.Reads && d < m.p.PollMax; i++ {
-		d = d * 3 / 2
+	p, s := m.p, m.s
+	if s.Hi <= 0 || p.PollDense <= 0 {
+		d := p.PollMin
+		for i := 1; i < s.Reads && d < p.PollMax; i++ {
+			d = d * 3 / 2
+		}
+		return min(d, p.PollMax)
 	}
-	return min(d, m.p.PollMax)
+	elapsed := m.now.Sub(s.TaskAt)
+	switch {
+	case elapsed+p.PollDense < s.Lo:
+		// Too early for most results: look now and then, and be there when the window opens.
+		return max(p.PollMin, min(s.Lo-p.PollDense-elapsed, 2*p.PollMax))
+	case elapsed < s.Hi:
+		return max(p.PollMin, p.PollDense)
+	}
+	// Past the tail: back off towards PollMax.
+	return max(p.PollMin, min(p.PollDense+(elapsed-s.Hi)/4, p.PollMax))
 }
 
 func (m *machine) tick(t timer) {
@@ -445,7 +473,7 @@ func (m *machine) report(ev messages.JobEvent) {
 		}
 		j.Stage, j.TaskID = messages.StageSubmitted, ev.TaskID
 		j.TasksCreated++
-		s.Reads = 0
+		s.Reads, s.TaskAt = 0, m.now
 		if !recordOnly {
 			m.arm(tPoll, m.p.PollMin)
 		}

@@ -543,6 +543,32 @@ func TestJobStatusPacing(t *testing.T) {
 	}
 }
 
+// TestPollSchedule: with the model's window known (results between 3 and 5 minutes), a job reads
+// sparsely before it, every PollDense inside it, and backs off past it.
+func TestPollSchedule(t *testing.T) {
+	p := policy
+	p.PollDense = 8 * time.Second
+	for _, c := range []struct {
+		elapsed time.Duration
+		want    time.Duration
+	}{
+		{0, time.Minute}, // far from the window: look in a minute
+		{2*time.Minute + 30*time.Second, 22 * time.Second}, // arrive as the window opens
+		{2*time.Minute + 55*time.Second, 8 * time.Second},  // just before: the dense pace
+		{4 * time.Minute, 8 * time.Second},
+		{5*time.Minute + 40*time.Second, 18 * time.Second}, // past the tail: backing off
+		{20 * time.Minute, 30 * time.Second},
+	} {
+		s := state(messages.StageSubmitted, func(s *jobState) {
+			s.Reading, s.Armed[tPoll], s.TaskAt, s.Lo, s.Hi = "task1", false, t0, 3*time.Minute, 5*time.Minute
+		})
+		_, effects := next(s, messages.TaskRead{TaskID: "task1"}, p, t0.Add(c.elapsed))
+		if got := show(effects); got != fmt.Sprintf("arm:poll:%v", c.want) {
+			t.Errorf("%v into the task: %s, want a read in %v", c.elapsed, got, c.want)
+		}
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	for n, want := range map[int]time.Duration{1: 2 * time.Second, 2: 4 * time.Second, 3: 8 * time.Second, 10: time.Minute} {
 		if got := backoff(policy, n, 0); got != want {

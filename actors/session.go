@@ -16,6 +16,7 @@ import (
 	"neurocards/conversation"
 	"neurocards/keyboard"
 	"neurocards/messages"
+	"neurocards/metrics"
 	"neurocards/operator"
 	"neurocards/photo"
 	"neurocards/store"
@@ -508,6 +509,11 @@ func (s *session) settle(c *actor.Context, j messages.Job, job *actor.PID) messa
 func (s *session) finished(j messages.Job) {
 	log := s.d.Log.With("job_id", j.ID, "user_id", j.UserID)
 	s.d.Metrics.JobFinished(j)
+	if took, ok := metrics.GenerationTime(j); ok && j.Outcome == messages.OutcomeDone {
+		if err := s.d.Timings.Observe(j.Model, took); err != nil {
+			s.d.Log.Warn("recording a generation time failed", "model", j.Model, "err", err)
+		}
+	}
 	f := j.Failure
 	if j.Outcome != messages.OutcomeFailed || f == nil {
 		log.Info("job delivered", "kind", j.Kind, "message_id", j.MessageID)

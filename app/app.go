@@ -102,6 +102,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	})
 	a := &App{Config: cfg, Store: st, Telegram: gw, KIE: kc, Metrics: m, Log: log}
 	a.deps = &actors.Deps{Config: cfg, Store: st, Telegram: gw, KIE: kc, Log: log, Metrics: m, Hooks: opt.Hooks, Clock: clk, Alive: &actors.Alive{},
+		Timings: actors.NewTimings(st),
 		Line: actors.NewLine(clk, cfg.Limits.KIECreatePer10s, cfg.Timing.DelayedRecheck, kc.BreakerState,
 			func(n int) { m.SetParked(metrics.KIE, n) })}
 	if err := os.MkdirAll(a.deps.OutputsDir(), 0o700); err != nil {

@@ -43,6 +43,7 @@ type Timing struct {
 	KIEAttemptTimeout time.Duration // one generation attempt: upload, createTask and polling
 	UploadTimeout     time.Duration // one delivery attempt's upload to Telegram
 	PollMin, PollMax  time.Duration // recordInfo polling backoff
+	PollDense         time.Duration // recordInfo pace where a result is likely
 	RetryBase         time.Duration // first backoff before a supervisor restarts a child
 	RetryMax          time.Duration
 	StatusInterval    time.Duration // at most one status edit per job per interval
@@ -95,6 +96,7 @@ func Defaults() Config {
 			UploadTimeout:     3 * time.Minute,
 			PollMin:           2 * time.Second,
 			PollMax:           30 * time.Second,
+			PollDense:         8 * time.Second,
 			RetryBase:         2 * time.Second,
 			RetryMax:          time.Minute,
 			StatusInterval:    3 * time.Second,
@@ -186,6 +188,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.dur("NEUROCARDS_UPLOAD_TIMEOUT", &t.UploadTimeout)
 	r.dur("NEUROCARDS_KIE_POLL_MIN", &t.PollMin)
 	r.dur("NEUROCARDS_KIE_POLL_MAX", &t.PollMax)
+	r.dur("NEUROCARDS_KIE_POLL_DENSE", &t.PollDense)
 	r.dur("NEUROCARDS_RETRY_BASE", &t.RetryBase)
 	r.dur("NEUROCARDS_RETRY_MAX", &t.RetryMax)
 	r.dur("NEUROCARDS_STATUS_INTERVAL", &t.StatusInterval)

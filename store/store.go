@@ -31,8 +31,9 @@ var (
 	bucketUserLedger = []byte("user_ledger") // uid ‖ seq → nil, for a seller's statement
 	bucketKeys       = []byte("ledger_keys") // idempotency key → seq
 	bucketMeta       = []byte("meta")
-	bucketNotices    = []byte("notices") // uid ‖ job id → nil, for ended jobs whose seller is not yet told
-	allBuckets       = [][]byte{bucketUsers, bucketJobs, bucketUserJobs, bucketActive, bucketLedger, bucketUserLedger, bucketKeys, bucketMeta, bucketNotices}
+	bucketNotices    = []byte("notices")   // uid ‖ job id → nil, for ended jobs whose seller is not yet told
+	bucketGenTimes   = []byte("gen_times") // model → the seconds its latest results took
+	allBuckets       = [][]byte{bucketUsers, bucketJobs, bucketUserJobs, bucketActive, bucketLedger, bucketUserLedger, bucketKeys, bucketMeta, bucketNotices, bucketGenTimes}
 )
 
 // ErrLocked means another process has the data file open.

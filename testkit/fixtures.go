@@ -27,6 +27,7 @@ func FastTiming(c *config.Config) {
 	t.UploadTimeout = 10 * time.Second
 	t.PollMin = 10 * time.Millisecond
 	t.PollMax = 50 * time.Millisecond
+	t.PollDense = 20 * time.Millisecond
 	t.RetryBase = 20 * time.Millisecond
 	t.RetryMax = 200 * time.Millisecond
 	t.StatusInterval = 50 * time.Millisecond
