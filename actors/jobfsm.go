@@ -394,15 +394,16 @@ func (m *machine) pollWait() time.Duration {
 		return min(d, p.PollMax)
 	}
 	elapsed := m.now.Sub(s.TaskAt)
+	dense := min(p.PollDense, p.PollMax)
 	switch {
-	case elapsed+p.PollDense < s.Lo:
+	case elapsed+dense < s.Lo:
 		// Too early for most results: look now and then, and be there when the window opens.
-		return max(p.PollMin, min(s.Lo-p.PollDense-elapsed, 2*p.PollMax))
+		return max(p.PollMin, min(s.Lo-dense-elapsed, 2*p.PollMax))
 	case elapsed < s.Hi:
-		return max(p.PollMin, p.PollDense)
+		return max(p.PollMin, dense)
 	}
 	// Past the tail: back off towards PollMax.
-	return max(p.PollMin, min(p.PollDense+(elapsed-s.Hi)/4, p.PollMax))
+	return max(p.PollMin, min(dense+(elapsed-s.Hi)/4, p.PollMax))
 }
 
 func (m *machine) tick(t timer) {
