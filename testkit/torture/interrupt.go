@@ -17,8 +17,9 @@ import (
 	"neurocards/store"
 )
 
-// killable are the stages a job can be caught in. Delivered is never stored on its own: the
-// transaction that records the delivery also captures the credits and ends the job.
+// killable are the stages kills are aimed at. A job is also caught in delivered — the job has
+// recorded its delivery, its session has not yet captured the credits — but only for a moment,
+// so kills are not aimed there; the report counts it all the same.
 var killable = []messages.Stage{messages.StageQueued, messages.StageUploading, messages.StageSubmitted,
 	messages.StageGenerated, messages.StageDownloaded}
 

@@ -469,11 +469,11 @@ func (res *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "  kills:              %d SIGKILL + %d graceful restarts (slowest stop %.2fs; final SIGTERM stop %.2fs)\n",
 		res.Kills, res.Terms, res.SlowestStop.Seconds(), res.FinalStop.Seconds())
 	var hits []string
-	for _, st := range killable {
+	for _, st := range append(slices.Clone(killable), messages.StageDelivered) {
 		hits = append(hits, fmt.Sprintf("%s %d/%d", st, res.StagesHit[st], res.JobsHit[st]))
 	}
-	fmt.Fprintf(w, "  stages hit:         %s (kills that found a job there / jobs found)\n", strings.Join(hits, ", "))
-	fmt.Fprintf(w, "                      delivered-but-not-captured: unreachable, delivery and capture are one transaction\n")
+	fmt.Fprintf(w, "  stages hit:         %s (kills that found a job there / jobs found;\n", strings.Join(hits, ", "))
+	fmt.Fprintf(w, "                      delivered: the delivery recorded, the capture not yet)\n")
 	fmt.Fprintf(w, "  jobs lost:          %d; sellers left without an answer: %d; jobs no seller ordered (an update handled twice): %d\n",
 		len(res.Lost), len(res.Waiting), len(res.Unordered))
 	fmt.Fprintf(w, "  double holds:       %d, double captures: %d, double releases: %d (neurocards check exit %d, %d violations)\n",
