@@ -23,6 +23,7 @@ import (
 	"neurocards/kie"
 	"neurocards/messages"
 	"neurocards/metrics"
+	"neurocards/public"
 	"neurocards/store"
 	"neurocards/telegram"
 	"neurocards/texts"
@@ -44,6 +45,9 @@ type App struct {
 	Metrics  *metrics.Counters
 	Log      *slog.Logger
 	Admin    *admin.Server
+	// Public is the listener facing the internet (KIE callbacks, the Telegram webhook); nil
+	// unless NEUROCARDS_PUBLIC_URL or NEUROCARDS_WEBHOOK_URL is set.
+	Public *public.Server
 
 	deps *actors.Deps
 
@@ -101,6 +105,12 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if a.Admin, err = admin.Listen(admin.Config{Addr: cfg.AdminAddr, Token: cfg.AdminToken, Store: st, Logger: log}); err != nil {
 		return fail(err)
 	}
+	if err := a.listenPublic(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		a.Admin.Shutdown(ctx)
+		return fail(err)
+	}
 	return a, nil
 }
 
@@ -111,7 +121,8 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("actors: %w", err)
 	}
-	if name, err := a.checkTelegram(ctx); err != nil {
+	name, err := a.checkTelegram(ctx)
+	if err != nil {
 		return err
 	} else if name != "" {
 		a.Log.Info("telegram ok", "bot", "@"+name)
@@ -121,6 +132,13 @@ func (a *App) Run(ctx context.Context) error {
 			a.Log.Error("admin server stopped", "err", err)
 		}
 	}()
+	if a.Public != nil {
+		go func() {
+			if err := a.Public.Serve(); err != nil {
+				a.Log.Error("public listener stopped", "err", err)
+			}
+		}()
+	}
 	treeStopped := make(chan struct{})
 	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts(a.deps)...)
 	a.mu.Lock()
@@ -133,16 +151,24 @@ func (a *App) Run(ctx context.Context) error {
 	poller := &telegram.Poller{
 		Gateway:     a.Telegram,
 		Timeout:     a.Config.Timing.TelegramPoll,
-		Allowed:     []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdatePreCheckoutQuery},
+		Allowed:     allowedUpdates,
 		LastHandled: a.Store.Offset,
 		SaveHandled: a.Store.SetOffset,
 		Dispatch:    func(u models.Update, done func()) { a.dispatch(engine, router, u, done) },
 		Logger:      a.Log,
 	}
-	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr())
-	err = poller.Run(ctx)
+	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr(), "public", a.publicAddr(), "webhook", a.Config.WebhookURL != "")
+	if a.Config.WebhookURL != "" {
+		err = a.serveWebhook(ctx)
+	} else {
+		if name != "" {
+			a.dropWebhook(ctx)
+		}
+		err = poller.Run(ctx)
+	}
 	<-commands
 	a.Log.Info("stopping: no more updates; letting jobs persist")
+	a.stopPublic()
 	a.mu.Lock()
 	a.router = nil
 	a.mu.Unlock()
@@ -249,5 +275,8 @@ func (a *App) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	a.Admin.Shutdown(ctx)
+	if a.Public != nil {
+		a.Public.Shutdown(ctx)
+	}
 	return a.Store.Close()
 }
