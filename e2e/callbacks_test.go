@@ -124,8 +124,21 @@ func TestDuplicateCallbackIsANoOp(t *testing.T) {
 	if n := videos(s); n != 1 {
 		t.Errorf("videos: %d, want 1", n)
 	}
-	if n := taskOf(b, task.ID).Polls; n > 2 {
-		t.Errorf("KIE reads: %d, want at most 2", n)
+	reads := taskOf(b, task.ID).Polls
+	if reads > 2 {
+		t.Errorf("KIE reads: %d, want at most 2", reads)
+	}
+	// KIE repeats itself once more after the job ended: answered, and nothing happens.
+	if got := forge(t, task.CallbackURL, callbackBody(task.ID), nil); got != http.StatusOK {
+		t.Errorf("a repeat after the end: HTTP %d", got)
+	}
+	s.Send("/balance")
+	s.Expect(t, wait, "the balance", contains("Баланс"))
+	if n := videos(s); n != 1 {
+		t.Errorf("videos after the repeat: %d, want 1", n)
+	}
+	if n := taskOf(b, task.ID).Polls; n != reads {
+		t.Errorf("the repeat read the task: %d reads, had %d", n, reads)
 	}
 	if got := b.ledger(302); got != "grant+20 hold(10) capture-10" {
 		t.Errorf("ledger: %s", got)
