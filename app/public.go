@@ -6,6 +6,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
 
 	"neurocards/messages"
 	"neurocards/public"
@@ -31,6 +32,10 @@ func (a *App) listenPublic() error {
 		WebhookURL:    cfg.WebhookURL,
 		Key:           key,
 		KIEWebhookKey: cfg.KIEWebhookKey,
+		// Callbacks come from tasks the bot created, at most KIECreatePer10s every 10 s: room
+		// for several each (KIE repeats itself), and a burst of ten 10-second windows' worth.
+		CallbackRate:  rate.Limit(float64(cfg.Limits.KIECreatePer10s) / 10 * 5),
+		CallbackBurst: 10 * cfg.Limits.KIECreatePer10s,
 		Store:         a.Store,
 		Trigger:       a.trigger,
 		Dispatch:      a.dispatchWebhook,

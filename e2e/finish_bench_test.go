@@ -48,9 +48,9 @@ func BenchmarkFinishToChat(b *testing.B) {
 			b.ReportMetric(p95.Seconds(), "p95-s")
 			b.ReportMetric(all.readsPerJob(), "reads/job")
 			b.ReportMetric(0, "ns/op")
-			b.Logf("%s, %d jobs, scale %d: KIE finished → video in chat p50 %.2fs p95 %.2fs max %.2fs; bot's own work after the read p50 %v p95 %v; KIE reads per job %.1f (max %d)",
+			b.Logf("%s, %d jobs, scale %d: KIE finished → video in chat p50 %.2fs p95 %.2fs max %.2fs; bot's own work after the read p50 %v p95 %v; KIE reads per job %.1f (max %d); callbacks not answered 200: %d",
 				mode.name, len(all.delays), scale, p50.Seconds(), p95.Seconds(), all.percentile(1).Seconds(),
-				pct(all.work, 0.50).Round(time.Millisecond), pct(all.work, 0.95).Round(time.Millisecond), all.readsPerJob(), slices.Max(all.reads))
+				pct(all.work, 0.50).Round(time.Millisecond), pct(all.work, 0.95).Round(time.Millisecond), all.readsPerJob(), slices.Max(all.reads), all.refused)
 		})
 	}
 }
@@ -60,12 +60,15 @@ type finishRun struct {
 	delays []time.Duration // KIE finished → video in chat, with the scheduled wait scaled back
 	work   []time.Duration // the read that saw the end → video in chat (real time)
 	reads  []int           // recordInfo calls for the job's task
+	// refused counts callback deliveries the bot did not answer 200 (rate limit, not serving).
+	refused int
 }
 
 func (r *finishRun) add(o finishRun) {
 	r.delays = append(r.delays, o.delays...)
 	r.work = append(r.work, o.work...)
 	r.reads = append(r.reads, o.reads...)
+	r.refused += o.refused
 }
 
 func (r *finishRun) percentile(p float64) time.Duration { return pct(r.delays, p) }
@@ -202,6 +205,11 @@ func runFinishToChat(b *testing.B, jobs, scale int, callbacks bool) finishRun {
 	}
 	if len(run.delays) != jobs {
 		b.Fatalf("videos delivered: %d of %d", len(run.delays), jobs)
+	}
+	for _, cb := range env.KIE.Callbacks() {
+		if cb.Status != 200 {
+			run.refused++
+		}
 	}
 	return run
 }

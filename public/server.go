@@ -47,7 +47,7 @@ type Config struct {
 	// answering non-200, so that Telegram delivers it again; default 10 s, well under the time
 	// Telegram waits.
 	WebhookWait time.Duration
-	// CallbackRate and CallbackBurst limit callback requests, forged or not; default 50/s, 200.
+	// CallbackRate and CallbackBurst limit callback requests, forged or not; default 10/s, 200.
 	CallbackRate  rate.Limit
 	CallbackBurst int
 	// MaxSignatureAge is how far a signed callback's timestamp may be from now; default 5 min.
@@ -91,7 +91,7 @@ func Listen(cfg Config) (*Server, error) {
 		cfg.WebhookWait = 10 * time.Second
 	}
 	if cfg.CallbackRate <= 0 {
-		cfg.CallbackRate = 50
+		cfg.CallbackRate = 10
 	}
 	if cfg.CallbackBurst <= 0 {
 		cfg.CallbackBurst = 200
