@@ -305,4 +305,9 @@ func TestForgedCallbacksChangeNothing(t *testing.T) {
 	if videos(boris) != 0 {
 		t.Error("Boris got a video from Anna's callback")
 	}
+	for _, secret := range []string{secretOf(a.CallbackURL), secretOf(bo.CallbackURL), hmacKey} {
+		if strings.Contains(b.logs.String(), secret) {
+			t.Errorf("the logs hold a secret %q", secret)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-telegram/bot/models"
@@ -65,8 +66,11 @@ func TestWebhookServesASeller(t *testing.T) {
 	if got := b.ledger(401); got != "grant+20 hold(3) capture-3" {
 		t.Errorf("ledger: %s", got)
 	}
-	if _, ok := b.App.WebhookContact(); !ok {
+	if at, ok := b.App.WebhookContact(); !ok || at.IsZero() {
 		t.Error("no webhook contact for readiness")
+	}
+	if strings.Contains(b.logs.String(), info.SecretToken) {
+		t.Error("the logs hold the webhook's secret token")
 	}
 }
 
