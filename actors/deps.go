@@ -72,6 +72,8 @@ func (d *Deps) policy() Policy {
 		PollMin:        d.Config.Timing.PollMin,
 		PollMax:        d.Config.Timing.PollMax,
 		PollDense:      d.Config.Timing.PollDense,
+		Callbacks:      d.CallbackURL != nil,
+		PollSlow:       d.Config.Timing.PollSlow,
 		KIEAttempt:     d.Config.Timing.KIEAttemptTimeout,
 		StatusInterval: d.Config.Timing.StatusInterval,
 		StatusTick:     d.Config.Timing.StatusTick,

@@ -19,6 +19,9 @@ type Policy struct {
 	PollMin        time.Duration // first wait before reading a KIE task, and the shortest
 	PollMax        time.Duration
 	PollDense      time.Duration // the wait between reads where a result is likely
+	// Callbacks: KIE calls back when a task changes, so reads are only a fallback, every PollSlow.
+	Callbacks      bool
+	PollSlow       time.Duration
 	KIEAttempt     time.Duration // one generation attempt, from its start to KIE's answer
 	StatusInterval time.Duration // at most one status edit per interval
 	StatusTick     time.Duration // how often the elapsed time in the status moves on
@@ -386,6 +389,9 @@ func (m *machine) read() {
 // start short and back off by half each read, up to PollMax.
 func (m *machine) pollWait() time.Duration {
 	p, s := m.p, m.s
+	if p.Callbacks && p.PollSlow > 0 {
+		return p.PollSlow // a lost callback costs at most this much
+	}
 	if s.Hi <= 0 || p.PollDense <= 0 {
 		d := p.PollMin
 		for i := 1; i < s.Reads && d < p.PollMax; i++ {
@@ -476,7 +482,7 @@ func (m *machine) report(ev messages.JobEvent) {
 		j.TasksCreated++
 		s.Reads, s.TaskAt = 0, m.now
 		if !recordOnly {
-			m.arm(tPoll, m.p.PollMin)
+			m.arm(tPoll, m.pollWait())
 		}
 	case messages.TaskRead:
 		s.Reading = ""

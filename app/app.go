@@ -24,6 +24,7 @@ import (
 	"neurocards/kie"
 	"neurocards/messages"
 	"neurocards/metrics"
+	"neurocards/public"
 	"neurocards/store"
 	"neurocards/telegram"
 	"neurocards/texts"
@@ -45,6 +46,9 @@ type App struct {
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	Admin    *admin.Server
+	// Public is the listener facing the internet (KIE callbacks, the Telegram webhook); nil
+	// unless NEUROCARDS_PUBLIC_URL or NEUROCARDS_WEBHOOK_URL is set.
+	Public *public.Server
 
 	deps *actors.Deps
 
@@ -118,6 +122,12 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if a.Admin, err = admin.Listen(a.adminConfig()); err != nil {
 		return fail(err)
 	}
+	if err := a.listenPublic(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		a.Admin.Shutdown(ctx)
+		return fail(err)
+	}
 	return a, nil
 }
 
@@ -149,6 +159,10 @@ func (a *App) adminConfig() admin.Config {
 // lastPoll is when the update poller last had an answer from Telegram; zero when it is not
 // polling.
 func (a *App) lastPoll() time.Time {
+	if at, webhook := a.WebhookContact(); webhook {
+		// In webhook mode Telegram comes to us: its last authenticated request is the sign of life.
+		return at
+	}
 	if p := a.poller.Load(); p != nil {
 		return p.LastAnswer()
 	}
@@ -162,7 +176,8 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("actors: %w", err)
 	}
-	if name, err := a.checkTelegram(ctx); err != nil {
+	name, err := a.checkTelegram(ctx)
+	if err != nil {
 		return err
 	} else if name != "" {
 		a.Log.Info("telegram ok", "bot", "@"+name)
@@ -172,6 +187,13 @@ func (a *App) Run(ctx context.Context) error {
 			a.Log.Error("admin server stopped", "err", err)
 		}
 	}()
+	if a.Public != nil {
+		go func() {
+			if err := a.Public.Serve(); err != nil {
+				a.Log.Error("public listener stopped", "err", err)
+			}
+		}()
+	}
 	treeStopped := make(chan struct{})
 	router := engine.Spawn(actors.NewRouter(a.deps, func() { close(treeStopped) }), "router", actors.RouterOpts(a.deps)...)
 	a.mu.Lock()
@@ -184,7 +206,7 @@ func (a *App) Run(ctx context.Context) error {
 	poller := &telegram.Poller{
 		Gateway:     a.Telegram,
 		Timeout:     a.Config.Timing.TelegramPoll,
-		Allowed:     []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdatePreCheckoutQuery},
+		Allowed:     allowedUpdates,
 		LastHandled: a.Store.Offset,
 		SaveHandled: a.Store.SetOffset,
 		Dispatch:    func(u models.Update, done func()) { a.dispatch(engine, router, u, done) },
@@ -194,11 +216,19 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.poller.Store(nil)
 	stopWatch := context.AfterFunc(ctx, func() { a.stopping.Store(true) })
 	defer stopWatch()
-	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr())
-	err = poller.Run(ctx)
+	a.Log.Info("neurocards is serving", "data_dir", a.Config.DataDir, "kinds", len(a.Config.Kinds), "admin", a.Admin.Addr(), "public", a.publicAddr(), "webhook", a.Config.WebhookURL != "")
+	if a.Config.WebhookURL != "" {
+		err = a.serveWebhook(ctx)
+	} else {
+		if name != "" {
+			a.dropWebhook(ctx)
+		}
+		err = poller.Run(ctx)
+	}
 	a.stopping.Store(true)
 	<-commands
 	a.Log.Info("stopping: no more updates; letting jobs persist")
+	a.stopPublic()
 	a.mu.Lock()
 	a.router = nil
 	a.mu.Unlock()
@@ -324,5 +354,8 @@ func (a *App) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	a.Admin.Shutdown(ctx)
+	if a.Public != nil {
+		a.Public.Shutdown(ctx)
+	}
 	return a.Store.Close()
 }

@@ -20,7 +20,7 @@ type Config struct {
 	KIEAPIKey      string
 	KIEAPIURL      string
 	KIEUploadURL   string
-	// PublicURL, when set, is where KIE can reach our admin server to deliver task callbacks.
+	// PublicURL, when set, is where KIE reaches the public listener to deliver task callbacks.
 	PublicURL    string
 	DataDir      string
 	AdminAddr    string
@@ -33,6 +33,17 @@ type Config struct {
 	Packs        []Pack // credit packs sold for Telegram Stars
 	LogLevel     string
 
+	// PublicAddr is where the public listener — KIE callbacks, the Telegram webhook, nothing
+	// else — listens when PublicURL or WebhookURL is set. It faces the internet, so it is never
+	// the admin address.
+	PublicAddr string
+	// WebhookURL, when set, is where Telegram delivers updates (setWebhook) instead of the bot
+	// long-polling getUpdates.
+	WebhookURL string
+	// KIEWebhookKey is the webhookHmacKey from KIE's settings page: callbacks must then carry a
+	// valid, fresh X-Webhook-Signature.
+	KIEWebhookKey string
+
 	Timing Timing
 	Limits Limits
 }
@@ -44,6 +55,7 @@ type Timing struct {
 	UploadTimeout     time.Duration // one delivery attempt's upload to Telegram
 	PollMin, PollMax  time.Duration // recordInfo polling backoff
 	PollDense         time.Duration // recordInfo pace where a result is likely
+	PollSlow          time.Duration // recordInfo cadence while KIE calls back: what a lost callback costs at most
 	RetryBase         time.Duration // first backoff before a supervisor restarts a child
 	RetryMax          time.Duration
 	StatusInterval    time.Duration // at most one status edit per job per interval
@@ -86,6 +98,7 @@ func Defaults() Config {
 		KIEUploadURL:   "https://kieai.redpandaai.co",
 		DataDir:        "./data",
 		AdminAddr:      "127.0.0.1:8080",
+		PublicAddr:     "127.0.0.1:8081",
 		StartCredits:   20,
 		Kinds:          DefaultKinds(),
 		Packs:          DefaultPacks(),
@@ -97,6 +110,7 @@ func Defaults() Config {
 			PollMin:           2 * time.Second,
 			PollMax:           30 * time.Second,
 			PollDense:         8 * time.Second,
+			PollSlow:          2 * time.Minute,
 			RetryBase:         2 * time.Second,
 			RetryMax:          time.Minute,
 			StatusInterval:    3 * time.Second,
@@ -172,6 +186,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.url("NEUROCARDS_KIE_API_URL", &c.KIEAPIURL)
 	r.url("NEUROCARDS_KIE_UPLOAD_URL", &c.KIEUploadURL)
 	r.url("NEUROCARDS_PUBLIC_URL", &c.PublicURL)
+	r.str("NEUROCARDS_PUBLIC_ADDR", &c.PublicAddr)
+	r.url("NEUROCARDS_WEBHOOK_URL", &c.WebhookURL)
+	r.str("NEUROCARDS_KIE_WEBHOOK_KEY", &c.KIEWebhookKey)
 	r.str("NEUROCARDS_DATA_DIR", &c.DataDir)
 	r.str("NEUROCARDS_ADMIN_ADDR", &c.AdminAddr)
 	r.str("NEUROCARDS_ADMIN_TOKEN", &c.AdminToken)
@@ -189,6 +206,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.dur("NEUROCARDS_KIE_POLL_MIN", &t.PollMin)
 	r.dur("NEUROCARDS_KIE_POLL_MAX", &t.PollMax)
 	r.dur("NEUROCARDS_KIE_POLL_DENSE", &t.PollDense)
+	r.dur("NEUROCARDS_KIE_POLL_SLOW", &t.PollSlow)
 	r.dur("NEUROCARDS_RETRY_BASE", &t.RetryBase)
 	r.dur("NEUROCARDS_RETRY_MAX", &t.RetryMax)
 	r.dur("NEUROCARDS_STATUS_INTERVAL", &t.StatusInterval)
@@ -286,7 +304,8 @@ func (c Config) check() Problems {
 	}{
 		{"NEUROCARDS_JOB_TIMEOUT", t.JobTimeout}, {"NEUROCARDS_KIE_ATTEMPT_TIMEOUT", t.KIEAttemptTimeout},
 		{"NEUROCARDS_UPLOAD_TIMEOUT", t.UploadTimeout}, {"NEUROCARDS_KIE_POLL_MIN", t.PollMin},
-		{"NEUROCARDS_KIE_POLL_MAX", t.PollMax}, {"NEUROCARDS_RETRY_BASE", t.RetryBase},
+		{"NEUROCARDS_KIE_POLL_MAX", t.PollMax}, {"NEUROCARDS_KIE_POLL_SLOW", t.PollSlow},
+		{"NEUROCARDS_RETRY_BASE", t.RetryBase},
 		{"NEUROCARDS_RETRY_MAX", t.RetryMax}, {"NEUROCARDS_STATUS_TICK", t.StatusTick},
 		{"NEUROCARDS_BREAKER_COOLDOWN", t.BreakerCooldown}, {"NEUROCARDS_DELAYED_RECHECK", t.DelayedRecheck},
 		{"NEUROCARDS_TELEGRAM_CALL_TIMEOUT", t.TelegramCall},
@@ -304,6 +323,10 @@ func (c Config) check() Problems {
 	if t.KIEAttemptTimeout > t.JobTimeout {
 		p = append(p, "NEUROCARDS_KIE_ATTEMPT_TIMEOUT must not exceed NEUROCARDS_JOB_TIMEOUT")
 	}
+	if t.PollSlow < t.PollMin {
+		p = append(p, "NEUROCARDS_KIE_POLL_SLOW must not be below NEUROCARDS_KIE_POLL_MIN")
+	}
+	p = append(p, c.checkPublic()...)
 	p = append(p, validateKinds(c.Kinds)...)
 	p = append(p, validatePacks(c.Packs)...)
 	return p

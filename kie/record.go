@@ -58,6 +58,7 @@ func ParseCallback(body []byte) (Record, error) {
 // decoded leniently.
 type wireRecord struct {
 	TaskID          string          `json:"taskId"`
+	TaskIDSnake     string          `json:"task_id"` // the docs' own webhook example spells it so
 	Model           string          `json:"model"`
 	State           string          `json:"state"`
 	ResultJSON      json.RawMessage `json:"resultJson"`
@@ -77,6 +78,9 @@ func decodeRecord(data json.RawMessage) (Record, error) {
 	var w wireRecord
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Record{}, err
+	}
+	if w.TaskID == "" {
+		w.TaskID = w.TaskIDSnake
 	}
 	if w.TaskID == "" {
 		return Record{}, fmt.Errorf("record has no taskId")

@@ -39,6 +39,10 @@ type Options struct {
 	// FakeClock runs the actors on a testkit.FakeClock (Env.Clock) that only the test moves:
 	// backoffs, polls, deadlines and status edits happen when the test advances it.
 	FakeClock bool
+	// Callbacks serves the public listener on loopback and gives KIE callback URLs to it.
+	Callbacks bool
+	// Webhook has the fake Telegram deliver updates to the public listener by webhook.
+	Webhook bool
 }
 
 // Env is a running bot with its fakes.
@@ -58,7 +62,10 @@ type Env struct {
 }
 
 // FastTiming makes every delay short enough for a test.
-func FastTiming(c *config.Config) { testkit.FastTiming(c) }
+func FastTiming(c *config.Config) {
+	testkit.FastTiming(c)
+	c.Timing.PollSlow = 200 * time.Millisecond
+}
 
 // Start starts the fakes and the bot.
 func Start(opt Options) (*Env, error) {
@@ -86,6 +93,10 @@ func Start(opt Options) (*Env, error) {
 	cfg.DataDir = e.opt.DataDir
 	cfg.AdminAddr, cfg.AdminToken = "127.0.0.1:0", testkit.AdminToken
 	FastTiming(&cfg)
+	if err := publicOn(&cfg, opt); err != nil {
+		e.closeFakes()
+		return nil, err
+	}
 	if opt.Configure != nil {
 		opt.Configure(&cfg)
 	}

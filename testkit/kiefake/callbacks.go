@@ -46,9 +46,33 @@ func (s *Server) callbackBody(t *task) []byte {
 	return b
 }
 
-// sendCallback POSTs body to target, retrying on a non-2xx answer or no answer. It only talks to
-// loopback addresses: the fake never calls out of the machine.
-func (s *Server) sendCallback(taskID, target string, body []byte) {
+// callBack sends an ended task's callbacks as its script says: once or twice, on time or late,
+// or lost on the way. Needs s.mu.
+func (s *Server) callBack(t *task) {
+	if !t.script.Callback || t.CallbackURL == "" || s.shut {
+		return
+	}
+	if t.script.LoseCallback {
+		s.callbacks = append(s.callbacks, Callback{TaskID: t.ID, URL: t.CallbackURL, Attempt: 1, Err: ErrLost})
+		return
+	}
+	body := s.callbackBody(t)
+	times := 1
+	if t.script.DuplicateCallback {
+		times = 2
+	}
+	for range times {
+		s.bg.Add(1)
+		go s.sendCallback(t.ID, t.CallbackURL, body, t.script.CallbackDelay)
+	}
+}
+
+// ErrLost is the Err of a callback the script lost on its way.
+const ErrLost = "lost on the way"
+
+// sendCallback POSTs body to target after delay, retrying on a non-2xx answer or no answer. It
+// only talks to loopback addresses: the fake never calls out of the machine.
+func (s *Server) sendCallback(taskID, target string, body []byte, delay time.Duration) {
 	defer s.bg.Done()
 	note := func(attempt, status int, err string) {
 		s.mu.Lock()
@@ -58,6 +82,15 @@ func (s *Server) sendCallback(taskID, target string, body []byte) {
 	if !loopback(target) {
 		note(1, 0, "not a loopback URL: not sent")
 		return
+	}
+	if delay > 0 {
+		wait := time.NewTimer(delay)
+		select {
+		case <-wait.C:
+		case <-s.closed:
+			wait.Stop()
+			return
+		}
 	}
 	for attempt := 1; attempt <= callbackAttempts; attempt++ {
 		status, err := s.postCallback(taskID, target, body)

@@ -45,6 +45,10 @@ type Script struct {
 	Callback bool
 	// DuplicateCallback sends that callback twice.
 	DuplicateCallback bool
+	// CallbackDelay sends the callback this long after the task ended: a late callback.
+	CallbackDelay time.Duration
+	// LoseCallback loses the callback on its way: KIE sent it, it never arrived.
+	LoseCallback bool
 	// EndAfter ends the task on its own this long after creation, polled or not (so a callback
 	// arrives without polling). 0: only polls (or Finish) end it.
 	EndAfter time.Duration
@@ -62,6 +66,10 @@ type Task struct {
 	Polls       int // recordInfo calls for this task
 	State       string
 	CreatedAt   time.Time
+	EndedAt     time.Time // when it reached success or fail; zero while it runs
+	// SeenEnded is when a recordInfo call first reported it ended: the moment the bot could
+	// know, whether a poll or a callback made it look.
+	SeenEnded time.Time
 }
 
 type task struct {
@@ -302,6 +310,9 @@ func (s *Server) handleRecordInfo(w http.ResponseWriter, r *http.Request) {
 	if !t.ended() {
 		s.advance(t)
 	}
+	if t.ended() && t.SeenEnded.IsZero() {
+		t.SeenEnded = time.Now()
+	}
 	writeJSON(w, map[string]any{"code": 200, "msg": "success", "data": s.record(t)})
 }
 
@@ -334,23 +345,14 @@ func (s *Server) end(t *task) {
 		return
 	}
 	t.completeAt = time.Now()
+	t.EndedAt = t.completeAt
 	if t.outcome.Fail {
 		t.State = "fail"
 	} else {
 		t.State = "success"
 		s.credit -= t.credits
 	}
-	if t.script.Callback && t.CallbackURL != "" && !s.shut {
-		body := s.callbackBody(t)
-		times := 1
-		if t.script.DuplicateCallback {
-			times = 2
-		}
-		for range times {
-			s.bg.Add(1)
-			go s.sendCallback(t.ID, t.CallbackURL, body)
-		}
-	}
+	s.callBack(t)
 }
 
 // record renders a task as recordInfo's data. Optional fields alternate between the encodings

@@ -454,26 +454,6 @@ func (s *Server) refundStarPayment(f form) (any, *apiError) {
 	return true, nil
 }
 
-func (s *Server) setWebhook(f form) (any, *apiError) {
-	s.webhook = f.str("url")
-	if f.boolField("drop_pending_updates") {
-		s.queue = nil
-	}
-	return true, nil
-}
-
-func (s *Server) deleteWebhook(f form) (any, *apiError) {
-	s.webhook = ""
-	if f.boolField("drop_pending_updates") {
-		s.queue = nil
-	}
-	return true, nil
-}
-
-func (s *Server) getWebhookInfo(form) (any, *apiError) {
-	return models.WebhookInfo{URL: s.webhook, PendingUpdateCount: len(s.queue)}, nil
-}
-
 // parseMarkup reads reply_markup. Only an inline keyboard belongs to the message; reply
 // keyboards, keyboard removal and force_reply are accepted and not recorded.
 func parseMarkup(raw string) ([][]Button, [][]models.InlineKeyboardButton, *apiError) {

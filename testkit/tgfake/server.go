@@ -47,6 +47,7 @@ type Server struct {
 	poller     chan struct{} // closed to kick the running getUpdates with a 409
 	held       int           // getUpdates requests waiting right now
 	webhook    string
+	hooks      webhooks // delivery to the webhook, while one is set
 
 	files    map[string]*storedFile // by file_id
 	paths    map[string]*storedFile // by file_path
