@@ -31,7 +31,7 @@ const minSamples = 10
 // typical time; hi is never below what the catalogue allows, since early results are the quick
 // ones.
 func (t *Timings) Window(model string, expected time.Duration) (lo, hi time.Duration) {
-	lo, hi = expected*3/5, expected*8/5
+	lo, hi = expected*3/4, expected*8/5
 	if t == nil {
 		return lo, hi
 	}

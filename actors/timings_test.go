@@ -16,8 +16,8 @@ func TestTimingsLearnAndSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm := NewTimings(st)
-	if lo, hi := tm.Window("m", 4*time.Minute); lo != 144*time.Second || hi != 384*time.Second {
-		t.Errorf("with nothing learned: %v..%v, want the catalogue's 144s..384s", lo, hi)
+	if lo, hi := tm.Window("m", 4*time.Minute); lo != 180*time.Second || hi != 384*time.Second {
+		t.Errorf("with nothing learned: %v..%v, want the catalogue's 180s..384s", lo, hi)
 	}
 	for i := range 40 {
 		if err := tm.Observe("m", 3*time.Minute+time.Duration(i)*3*time.Second); err != nil {

@@ -108,7 +108,10 @@ func benchTiming(scale int) func(*config.Config) {
 		t := &c.Timing
 		div := func(d time.Duration) time.Duration { return d / time.Duration(scale) }
 		t.JobTimeout, t.KIEAttemptTimeout, t.UploadTimeout = div(prod.JobTimeout), div(prod.KIEAttemptTimeout), div(prod.UploadTimeout)
-		t.PollMin, t.PollMax, t.PollSlow = div(prod.PollMin), div(prod.PollMax), div(prod.PollSlow)
+		t.PollMin, t.PollMax, t.PollSlow, t.PollDense = div(prod.PollMin), div(prod.PollMax), div(prod.PollSlow), div(prod.PollDense)
+		for i, k := range config.DefaultKinds() {
+			c.Kinds[i].ExpectedSeconds = int(k.Expected()/time.Second) / scale
+		}
 		t.RetryBase, t.RetryMax = div(prod.RetryBase), div(prod.RetryMax)
 		t.StatusInterval, t.StatusTick = div(prod.StatusInterval), div(prod.StatusTick)
 		t.DelayedRecheck = div(prod.DelayedRecheck)
