@@ -547,7 +547,7 @@ func TestJobStatusPacing(t *testing.T) {
 // sparsely before it, every PollDense inside it, and backs off past it.
 func TestPollSchedule(t *testing.T) {
 	p := policy
-	p.PollDense = 8 * time.Second
+	p.PollDense = 8 * time.Second // the table is written for 8 s
 	for _, c := range []struct {
 		elapsed time.Duration
 		want    time.Duration
