@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"neurocards/keyboard"
 	"neurocards/testkit/browser"
 	"neurocards/testkit/harness"
 )
@@ -26,14 +27,14 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.shot("start")
 
 	b.typeAndSend("/start")
-	b.waitBotButton("k:video")
+	b.waitBotButton(keyboard.Kind.Data("video"))
 	b.do(chromedp.Click(chromedp.CSS("#menu-button")))
 	b.wait("the command menu from setMyCommands", `!document.querySelector("#menu").hidden && document.querySelectorAll('#menu [data-command="/balance"]').length === 1`)
 	b.shot("menu")
 	b.do(chromedp.Click(chromedp.CSS(`#menu [data-command="/balance"]`)))
 	b.waitBotText("Баланс: 20")
 
-	b.tapLast("k:video")
+	b.tapLast(keyboard.Kind.Data("video"))
 	b.waitBotText("фото")
 	photo := filepath.Join(t.TempDir(), "mug.jpg")
 	if err := os.WriteFile(photo, harness.Photo(900, 1200), 0o600); err != nil {
@@ -41,11 +42,11 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	}
 	b.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{photo}))
 	b.wait("the photo in the chat", `document.querySelector(".row.out img.media") !== null`)
-	b.waitBotButton("skip:")
+	b.waitBotButton(keyboard.Skip.Prefix())
 	b.typeAndSend("Керамическая кружка 350 мл, матовая, ручная работа")
-	b.waitBotButton("ok:")
+	b.waitBotButton(keyboard.Generate.Prefix())
 	b.shot("confirm")
-	b.tapLast("ok:")
+	b.tapLast(keyboard.Generate.Prefix())
 	b.waitVideos(1)
 	b.do(chromedp.Click(chromedp.CSS(".row.in .video .play")))
 	b.wait("the video playing", `(() => { const v = document.querySelector(".row.in video"); return !v.paused && v.currentTime > 0.2; })()`)
@@ -54,8 +55,8 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.shot("video")
 
 	b.typeAndSend("/buy")
-	b.waitBotButton("buy:10")
-	b.tapLast("buy:10")
+	b.waitBotButton(keyboard.Buy.Data("10"))
+	b.tapLast(keyboard.Buy.Data("10"))
 	b.wait("the invoice", `document.querySelector(".keyboard .pay") !== null`)
 	b.shot("invoice")
 	b.do(chromedp.Click(chromedp.CSS(".keyboard .pay")))
@@ -66,16 +67,16 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 
 	b.do(chromedp.Click(chromedp.CSS(`[data-fault="kie-policy"]`)))
 	b.wait("the failure queued", `document.querySelector("#kie-queue").textContent.includes("content policy")`)
-	b.tapLast("again:video")
-	b.waitBotButton("retry:")
+	b.tapLast(keyboard.Again.Data("video"))
+	b.waitBotButton(keyboard.Retry.Prefix())
 	b.waitBalance(20)
 	b.shot("failure")
-	failure := b.text(`[...document.querySelectorAll(".row.in")].filter(r => r.querySelector('button[data-data^="retry:"]')).pop().innerText`)
+	failure := b.text(`[...document.querySelectorAll(".row.in")].filter(r => r.querySelector('button[data-data^="` + keyboard.Retry.Prefix() + `"]')).pop().innerText`)
 	if !strings.Contains(failure, "фото") {
 		t.Errorf("the failure message does not tell the seller what to change: %q", failure)
 	}
 
-	b.tapLast("retry:")
+	b.tapLast(keyboard.Retry.Prefix())
 	b.waitVideos(2)
 	b.waitBalance(10)
 	b.shot("retried")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
 )
@@ -82,7 +83,7 @@ func TestSellerBlocksTheBotFromThePanel(t *testing.T) {
 
 	last := lastID(sl)
 	c.post("/api/chats/103/text", map[string]string{"text": "/start"}, http.StatusNoContent)
-	sl.ExpectNew(t, wait, last, "the menu after writing again", withButton("k:video"))
+	sl.ExpectNew(t, wait, last, "the menu after writing again", withButton(keyboard.Kind.Data("video")))
 	c.waitView(103, "the block to be gone", func(v chatView) bool { return !v.Faults.Blocked && hasActivity(v, "unblocked the bot") })
 }
 
@@ -91,7 +92,7 @@ func TestTelegram429FromThePanel(t *testing.T) {
 	c := newClient(t)
 	sl := c.seller(101)
 	c.post("/api/chats/101/text", map[string]string{"text": "/start"}, http.StatusNoContent)
-	menu := sl.Expect(t, wait, "the menu", withButton("k:video"))
+	menu := sl.Expect(t, wait, "the menu", withButton(keyboard.Kind.Data("video")))
 
 	c.post("/api/chats/101/faults/telegram-429", nil, http.StatusNoContent)
 	c.post("/api/chats/101/text", map[string]string{"text": "/balance"}, http.StatusNoContent)
@@ -117,7 +118,7 @@ func TestBadInputGetsAClearAnswer(t *testing.T) {
 		{"text too long", "/api/chats/101/text", map[string]string{"text": strings.Repeat("я", 4097)}, http.StatusBadRequest, "4096"},
 		{"not JSON", "/api/chats/101/text", "hello", http.StatusBadRequest, "not the JSON"},
 		{"unknown seller", "/api/chats/999/text", map[string]string{"text": "hi"}, http.StatusNotFound, "no such seller"},
-		{"a button that is not there", "/api/chats/101/tap", map[string]any{"message_id": 1, "data": "k:video"}, http.StatusNotFound, "no longer there"},
+		{"a button that is not there", "/api/chats/101/tap", map[string]any{"message_id": 1, "data": keyboard.Kind.Data("video")}, http.StatusNotFound, "no longer there"},
 		{"an invoice that is not there", "/api/chats/101/pay", map[string]any{"message_id": 7}, http.StatusNotFound, "no longer there"},
 		{"an unknown fault", "/api/chats/101/faults/meteor", nil, http.StatusNotFound, "no fault"},
 	}
@@ -228,14 +229,14 @@ func (c *client) order(sl *tgfake.Seller, kind string) tgfake.Message {
 	id := sl.ID()
 	last := lastID(sl)
 	c.post(fmt.Sprintf("/api/chats/%d/text", id), map[string]string{"text": "/start"}, http.StatusNoContent)
-	menu := sl.ExpectNew(c.t, wait, last, "the menu", withButton("k:"+kind))
-	c.tap(id, menu, "k:"+kind)
+	menu := sl.ExpectNew(c.t, wait, last, "the menu", withButton(keyboard.Kind.Data(kind)))
+	c.tap(id, menu, keyboard.Kind.Data(kind))
 	sl.ExpectNew(c.t, wait, menu.ID, "the photo request", func(m tgfake.Message) bool { return m.ID > menu.ID })
 	c.post(fmt.Sprintf("/api/chats/%d/sample-photo", id), nil, http.StatusNoContent)
-	ask := sl.ExpectNew(c.t, wait, menu.ID, "the description request", withButton("skip:"))
-	c.tap(id, ask, "skip:")
-	confirm := sl.ExpectNew(c.t, wait, ask.ID, "the confirmation", withButton("ok:"))
-	c.tap(id, confirm, "ok:")
+	ask := sl.ExpectNew(c.t, wait, menu.ID, "the description request", withButton(keyboard.Skip.Prefix()))
+	c.tap(id, ask, keyboard.Skip.Prefix())
+	confirm := sl.ExpectNew(c.t, wait, ask.ID, "the confirmation", withButton(keyboard.Generate.Prefix()))
+	c.tap(id, confirm, keyboard.Generate.Prefix())
 	return sl.ExpectNew(c.t, wait, confirm.ID, "the status message", func(m tgfake.Message) bool { return m.ID > confirm.ID })
 }
 

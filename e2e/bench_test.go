@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
 )
@@ -81,7 +82,7 @@ func BenchmarkJobs(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, step := range []func() error{
-			func() error { _, err := s.Tap("k:card"); return err },
+			func() error { _, err := s.Tap(keyboard.Kind.Data("card")); return err },
 		} {
 			if err := step(); err != nil {
 				b.Fatal(err)
@@ -95,18 +96,18 @@ func BenchmarkJobs(b *testing.B) {
 		s.SendPhoto(harness.Photo(400, 400), 400, 400, "")
 	}
 	for _, s := range ss {
-		m, err := s.Wait(ctx, func(m tgfake.Message) bool { return buttonData(m, "skip:") != "" })
+		m, err := s.Wait(ctx, func(m tgfake.Message) bool { return buttonData(m, keyboard.Skip.Prefix()) != "" })
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.Tap(buttonData(m, "skip:"))
+		s.Tap(buttonData(m, keyboard.Skip.Prefix()))
 	}
 	for _, s := range ss {
-		m, err := s.Wait(ctx, func(m tgfake.Message) bool { return buttonData(m, "ok:") != "" })
+		m, err := s.Wait(ctx, func(m tgfake.Message) bool { return buttonData(m, keyboard.Generate.Prefix()) != "" })
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.Tap(buttonData(m, "ok:"))
+		s.Tap(buttonData(m, keyboard.Generate.Prefix()))
 	}
 	delivered := func() int { return countFiles(ss) }
 	for delivered() < sellers {
@@ -128,7 +129,7 @@ func BenchmarkJobs(b *testing.B) {
 			defer wg.Done()
 			for range n {
 				last := lastBotID(s)
-				if _, err := s.TapPrefix("again:card:"); err != nil {
+				if _, err := s.TapPrefix(keyboard.Again.Prefix() + "card:"); err != nil {
 					errs <- err
 					return
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
@@ -62,7 +63,7 @@ func TestCancelInEachStage(t *testing.T) {
 			s := b.seller(uid, "ru")
 			tc.setup(b, uid)
 			s.Send("/start")
-			s.Expect(t, wait, "the greeting", hasButton("k:card"))
+			s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 			status := order(t, s, "card", "Свеча")
 			inStage := func(j messages.Job) bool {
 				return j.Stage == tc.stage && j.StatusMessageID != 0 && (tc.ready == nil || tc.ready(j))

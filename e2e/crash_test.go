@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/store"
 	"neurocards/testkit/harness"
@@ -108,7 +109,7 @@ func TestJobResumesFromEachStage(t *testing.T) {
 			s := b.seller(uid, "ru")
 			tc.setup(b, uid)
 			s.Send("/start")
-			s.Expect(t, wait, "the greeting", hasButton("k:card"))
+			s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 			status := order(t, s, "card", "Свеча")
 			inStage := func() bool {
 				j := onlyJob(t, b, uid)
@@ -154,19 +155,19 @@ func TestRedeliveredUpdatesHaveNoSecondEffect(t *testing.T) {
 	s := b.seller(uid, "en")
 	var ids []int64
 	ids = append(ids, s.Send("/start"))
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:card"))
-	id, _ := s.Tap("k:card")
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
+	id, _ := s.Tap(keyboard.Kind.Data("card"))
 	ids = append(ids, id)
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("📸"))
 	ids = append(ids, s.SendPhoto(harness.Photo(700, 700), 700, 700, ""))
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
 	ids = append(ids, s.Send("Soy candle"))
-	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton("ok:"))
-	id, _ = s.Tap(buttonData(confirm, "ok:"))
+	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+	id, _ = s.Tap(buttonData(confirm, keyboard.Generate.Prefix()))
 	ids = append(ids, id)
 	card := s.ExpectNew(t, wait, confirm.ID, "the card", isFile("sendPhoto"))
 	b.waitForJobs(uid, 1)
-	id, _ = s.TapPrefix("again:card:")
+	id, _ = s.TapPrefix(keyboard.Again.Prefix() + "card:")
 	ids = append(ids, id)
 	s.ExpectNew(t, wait, card.ID, "the second card", isFile("sendPhoto"))
 	b.waitForJobs(uid, 2)
@@ -241,14 +242,14 @@ func TestDoubleTapOnGenerateMakesOneJob(t *testing.T) {
 	const uid = 603
 	s := b.seller(uid, "ru")
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:video"))
-	tap(t, s, "k:video")
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("video")))
+	tap(t, s, keyboard.Kind.Data("video"))
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("📸"))
 	s.SendPhoto(harness.Photo(700, 700), 700, 700, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
-	tap(t, s, buttonData(askText, "skip:"))
-	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton("ok:"))
-	ok := buttonData(confirm, "ok:")
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
+	tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
+	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+	ok := buttonData(confirm, keyboard.Generate.Prefix())
 	tap(t, s, ok)
 	tap(t, s, ok)
 	s.ExpectNew(t, wait, confirm.ID, "the already-started answer", contains("уже запущено"))
@@ -274,7 +275,7 @@ func TestRetryBudgetSurvivesRestarts(t *testing.T) {
 	const uid = 604
 	s := b.seller(uid, "ru")
 	s.Send("/start")
-	s.Expect(t, wait, "the greeting", hasButton("k:card"))
+	s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 	status := order(t, s, "card", "")
 	for n := 1; n <= 2; n++ {
 		advanceUntil(t, b, time.Second, fmt.Sprintf("waiting to retry after task %d", n), func() bool {

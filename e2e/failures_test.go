@@ -9,6 +9,7 @@ import (
 
 	"neurocards/actors"
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
@@ -19,7 +20,7 @@ import (
 func failedWith(t *testing.T, s *tgfake.Seller, after int, text string) tgfake.Message {
 	t.Helper()
 	m := s.ExpectNew(t, wait, after, "the failure message", contains(text))
-	if buttonData(m, "retry:") == "" {
+	if buttonData(m, keyboard.Retry.Prefix()) == "" {
 		t.Errorf("failure message has no retry button: %+v", m.Buttons)
 	}
 	if !strings.Contains(m.Text, "вернулись на баланс") && !strings.Contains(m.Text, "returned to your balance") {
@@ -32,7 +33,7 @@ func failedWith(t *testing.T, s *tgfake.Seller, after int, text string) tgfake.M
 func countFailures(s *tgfake.Seller) int {
 	n := 0
 	for _, m := range s.BotMessages() {
-		if buttonData(m, "retry:") != "" {
+		if buttonData(m, keyboard.Retry.Prefix()) != "" {
 			n++
 		}
 	}
@@ -52,7 +53,7 @@ func startSeller(t *testing.T, b *bot, uid int64, lang string) *tgfake.Seller {
 	t.Helper()
 	s := b.seller(uid, lang)
 	s.Send("/start")
-	s.Expect(t, wait, "the greeting", hasButton("k:video"))
+	s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("video")))
 	return s
 }
 
@@ -104,7 +105,7 @@ func TestContentPolicyTellsTheSellerToChangeThePhoto(t *testing.T) {
 
 	// Retry starts a new job with the same photo and text — once, however often it is tapped.
 	b.KIE.Script(nil)
-	retry := buttonData(m, "retry:")
+	retry := buttonData(m, keyboard.Retry.Prefix())
 	tap(t, s, retry)
 	status2 := s.ExpectNew(t, wait, m.ID, "the new status", contains("Принял"))
 	tap(t, s, retry)
@@ -402,20 +403,20 @@ func TestBurstUnderTelegramLimits(t *testing.T) {
 		ss = append(ss, s)
 	}
 	for _, s := range ss {
-		s.Expect(t, time.Minute, "the greeting", hasButton("k:card"))
-		tap(t, s, "k:card")
+		s.Expect(t, time.Minute, "the greeting", hasButton(keyboard.Kind.Data("card")))
+		tap(t, s, keyboard.Kind.Data("card"))
 	}
 	for _, s := range ss {
 		s.Expect(t, time.Minute, "the photo request", contains("📸"))
 		s.SendPhoto(harness.Photo(400, 400), 400, 400, "")
 	}
 	for _, s := range ss {
-		ask := s.Expect(t, time.Minute, "the description request", hasButton("skip:"))
-		tap(t, s, buttonData(ask, "skip:"))
+		ask := s.Expect(t, time.Minute, "the description request", hasButton(keyboard.Skip.Prefix()))
+		tap(t, s, buttonData(ask, keyboard.Skip.Prefix()))
 	}
 	for _, s := range ss {
-		confirm := s.Expect(t, time.Minute, "the confirmation", hasButton("ok:"))
-		tap(t, s, buttonData(confirm, "ok:"))
+		confirm := s.Expect(t, time.Minute, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+		tap(t, s, buttonData(confirm, keyboard.Generate.Prefix()))
 	}
 	for _, s := range ss {
 		s.Expect(t, 2*time.Minute, "the card", isFile("sendPhoto"))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
@@ -153,13 +154,22 @@ func runFinishToChat(b *testing.B, jobs, scale int, callbacks bool) finishRun {
 		want func(tgfake.Message) bool
 		act  func(s *tgfake.Seller, m tgfake.Message) error
 	}{
-		{func(m tgfake.Message) bool { return m.Button("k:video") != "" }, func(s *tgfake.Seller, _ tgfake.Message) error { _, err := s.Tap("k:video"); return err }},
+		{func(m tgfake.Message) bool { return m.Button(keyboard.Kind.Data("video")) != "" }, func(s *tgfake.Seller, _ tgfake.Message) error {
+			_, err := s.Tap(keyboard.Kind.Data("video"))
+			return err
+		}},
 		{func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") }, func(s *tgfake.Seller, _ tgfake.Message) error {
 			s.SendPhoto(harness.Photo(400, 400), 400, 400, "")
 			return nil
 		}},
-		{func(m tgfake.Message) bool { return m.Button("skip:") != "" }, func(s *tgfake.Seller, m tgfake.Message) error { _, err := s.Tap(m.Button("skip:")); return err }},
-		{func(m tgfake.Message) bool { return m.Button("ok:") != "" }, func(s *tgfake.Seller, m tgfake.Message) error { _, err := s.Tap(m.Button("ok:")); return err }},
+		{func(m tgfake.Message) bool { return m.Button(keyboard.Skip.Prefix()) != "" }, func(s *tgfake.Seller, m tgfake.Message) error {
+			_, err := s.Tap(m.Button(keyboard.Skip.Prefix()))
+			return err
+		}},
+		{func(m tgfake.Message) bool { return m.Button(keyboard.Generate.Prefix()) != "" }, func(s *tgfake.Seller, m tgfake.Message) error {
+			_, err := s.Tap(m.Button(keyboard.Generate.Prefix()))
+			return err
+		}},
 	}
 	for _, step := range steps {
 		for _, s := range sellers {

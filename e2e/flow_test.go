@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
@@ -17,13 +18,13 @@ func TestVideoFlow(t *testing.T) {
 
 	// 1. /start: a greeting, the balance with the start bonus, one button per kind, Balance, Help.
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:video"))
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("video")))
 	for _, want := range []string{"Привет", "20 кредитов"} {
 		if !strings.Contains(menu.Text, want) {
 			t.Errorf("greeting %q lacks %q", menu.Text, want)
 		}
 	}
-	for _, data := range []string{"k:video", "k:card", "bal", "help"} {
+	for _, data := range []string{keyboard.Kind.Data("video"), keyboard.Kind.Data("card"), "bal", "help"} {
 		if buttonData(menu, data) == "" {
 			t.Errorf("menu lacks button %s: %+v", data, menu.Buttons)
 		}
@@ -33,21 +34,21 @@ func TestVideoFlow(t *testing.T) {
 	}
 
 	// 2–5. Kind, photo, text, confirmation with price and balance after; Generate.
-	tap(t, s, "k:video")
+	tap(t, s, keyboard.Kind.Data("video"))
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("Пришлите фото"))
 	s.SendPhoto(harness.Photo(800, 1000), 800, 1000, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
 	s.Send("Термокружка 450 мл, нержавейка, держит тепло 8 часов")
-	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton("ok:"))
+	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
 	for _, want := range []string{"Видео товара", "Термокружка 450 мл", "10 кредитов", "Баланс после: 10 кредитов"} {
 		if !strings.Contains(confirm.Text, want) {
 			t.Errorf("confirmation %q lacks %q", confirm.Text, want)
 		}
 	}
-	okData := buttonData(confirm, "ok:")
+	okData := buttonData(confirm, keyboard.Generate.Prefix())
 	tap(t, s, okData)
 	status := s.ExpectNew(t, wait, confirm.ID, "the status message", contains("✅ Принял! Генерация запущена…"))
-	if buttonData(status, "again:video") == "" {
+	if buttonData(status, keyboard.Again.Data("video")) == "" {
 		t.Errorf("status message has no again button: %+v", status.Buttons)
 	}
 
@@ -66,7 +67,7 @@ func TestVideoFlow(t *testing.T) {
 	if video.File.Name != "1.mp4" || video.File.Size == 0 {
 		t.Errorf("video file %q, %d bytes", video.File.Name, video.File.Size)
 	}
-	if !strings.Contains(video.Caption, "Видео товара") || buttonData(video, "again:video") == "" || buttonData(video, "menu") == "" {
+	if !strings.Contains(video.Caption, "Видео товара") || buttonData(video, keyboard.Again.Data("video")) == "" || buttonData(video, "menu") == "" {
 		t.Errorf("video caption %q buttons %+v", video.Caption, video.Buttons)
 	}
 	if got := b.ledger(101); got != "grant+20 hold(10) capture-10" {
@@ -96,7 +97,7 @@ func TestVideoFlow(t *testing.T) {
 	}
 
 	// 7. Again: a new job at once, with the same photo and text, no questions asked.
-	tapPrefix(t, s, "again:video:")
+	tapPrefix(t, s, keyboard.Again.Prefix()+"video:")
 	status2 := s.ExpectNew(t, wait, video.ID, "the second status", contains("Принял"))
 	s.ExpectNew(t, wait, status2.ID, "the second video", isFile("sendVideo"))
 	statusSays(t, s, status2.ID, "Готово")
@@ -117,7 +118,7 @@ func TestVideoFlow(t *testing.T) {
 	}
 
 	// Not enough credits for a third: said plainly, nothing created.
-	tapPrefix(t, s, "again:video:")
+	tapPrefix(t, s, keyboard.Again.Prefix()+"video:")
 	s.ExpectNew(t, wait, status2.ID, "the not-enough answer", contains("Не хватает кредитов"))
 	if n := len(b.jobs(101)); n != 2 {
 		t.Errorf("jobs after a refused again: %d, want 2", n)
@@ -163,9 +164,9 @@ func TestBadInputCostsNothing(t *testing.T) {
 	b := start(t)
 	s := b.seller(303, "ru")
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:card"))
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 
-	tap(t, s, "k:card")
+	tap(t, s, keyboard.Kind.Data("card"))
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("Пришлите фото"))
 	s.Send("вот мой товар")
 	m := s.ExpectNew(t, wait, ask.ID, "the not-a-photo answer", contains("Это не фото"))
@@ -176,12 +177,12 @@ func TestBadInputCostsNothing(t *testing.T) {
 
 	// An image sent as a file is accepted.
 	s.SendDocument(harness.Photo(600, 600), "mug.jpg", "image/jpeg")
-	askText := s.ExpectNew(t, wait, m.ID, "the description request", hasButton("skip:"))
+	askText := s.ExpectNew(t, wait, m.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
 	s.Send(strings.Repeat("я", 1001))
 	m = s.ExpectNew(t, wait, askText.ID, "the too-long answer", contains("1001 символов"))
 
 	// Stale and malformed buttons.
-	s.TapOn(menu.ID, "ok:999")
+	s.TapOn(menu.ID, keyboard.Generate.ID(999))
 	m = s.ExpectNew(t, wait, m.ID, "the stale answer", contains("устарела"))
 	s.TapOn(menu.ID, "zzz:%%%")
 	m = s.ExpectNew(t, wait, m.ID, "the malformed answer", contains("устарела"))
@@ -190,10 +191,10 @@ func TestBadInputCostsNothing(t *testing.T) {
 
 	// The order is still alive: text now, then Cancel.
 	s.Send("Кружка")
-	confirm := s.ExpectNew(t, wait, m.ID, "the confirmation", hasButton("no:"))
-	tap(t, s, buttonData(confirm, "no:"))
+	confirm := s.ExpectNew(t, wait, m.ID, "the confirmation", hasButton(keyboard.Cancel.Prefix()))
+	tap(t, s, buttonData(confirm, keyboard.Cancel.Prefix()))
 	m = s.ExpectNew(t, wait, confirm.ID, "the cancellation", contains("Отменил"))
-	tap(t, s, buttonData(confirm, "ok:"))
+	tap(t, s, buttonData(confirm, keyboard.Generate.Prefix()))
 	s.ExpectNew(t, wait, m.ID, "generate after cancel is stale", contains("устарела"))
 
 	if got := b.ledger(303); got != "grant+20" {
@@ -215,17 +216,17 @@ func TestNotEnoughCreditsCreatesNothing(t *testing.T) {
 	b := start(t, func(c *config.Config) { c.StartCredits = 5 })
 	s := b.seller(404, "en")
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:video"))
-	tap(t, s, "k:video")
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("video")))
+	tap(t, s, keyboard.Kind.Data("video"))
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("📸"))
 	s.SendPhoto(harness.Photo(800, 800), 800, 800, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
-	tap(t, s, buttonData(askText, "skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
+	tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
 	m := s.ExpectNew(t, wait, askText.ID, "the refusal", contains("Not enough credits: 10 credits needed, 5 credits available"))
-	if buttonData(m, "ok:") != "" {
+	if buttonData(m, keyboard.Generate.Prefix()) != "" {
 		t.Errorf("Generate offered without the credits: %+v", m.Buttons)
 	}
-	s.TapOn(menu.ID, "again:video")
+	s.TapOn(menu.ID, keyboard.Again.Data("video"))
 	s.ExpectNew(t, wait, m.ID, "nothing to repeat", contains("nothing to repeat"))
 	if got, n := b.ledger(404), len(b.jobs(404)); got != "grant+5" || n != 0 {
 		t.Errorf("ledger %s, jobs %d", got, n)
@@ -256,8 +257,8 @@ func TestKindsFromFile(t *testing.T) {
 	})
 	s := b.seller(505, "ru")
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the menu", hasButton("k:promo"))
-	if buttonData(menu, "k:video") != "" {
+	menu := s.Expect(t, wait, "the menu", hasButton(keyboard.Kind.Data("promo")))
+	if buttonData(menu, keyboard.Kind.Data("video")) != "" {
 		t.Errorf("default kinds still offered: %+v", menu.Buttons)
 	}
 	status := order(t, s, "promo", "Кроссовки")
@@ -274,11 +275,11 @@ func TestDoubleTapOnAgainStartsOneJob(t *testing.T) {
 	b := start(t)
 	s := b.seller(606, "ru")
 	s.Send("/start")
-	s.Expect(t, wait, "the greeting", hasButton("k:card"))
+	s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 	status := order(t, s, "card", "Свеча")
 	card := s.ExpectNew(t, wait, status.ID, "the card", isFile("sendPhoto"))
 	statusSays(t, s, status.ID, "Готово")
-	again := buttonData(card, "again:card:")
+	again := buttonData(card, keyboard.Again.Prefix()+"card:")
 	s.TapOn(card.ID, again)
 	s.TapOn(card.ID, again)
 	second := s.ExpectNew(t, wait, card.ID, "the second job", contains("Принял"))
@@ -289,7 +290,7 @@ func TestDoubleTapOnAgainStartsOneJob(t *testing.T) {
 		t.Errorf("ledger: %s", got)
 	}
 	// The first job's status message still offers one more.
-	s.TapOn(status.ID, buttonData(status, "again:card:"))
+	s.TapOn(status.ID, buttonData(status, keyboard.Again.Prefix()+"card:"))
 	s.ExpectUntil(t, wait, "a third card", func(msgs []tgfake.Message) bool {
 		n := 0
 		for _, m := range msgs {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/store"
 	"neurocards/testkit"
@@ -182,18 +183,18 @@ func statusSays(t *testing.T, s *tgfake.Seller, id int, text string) {
 func order(t *testing.T, s *tgfake.Seller, kind, product string) tgfake.Message {
 	t.Helper()
 	last := lastID(s)
-	tap(t, s, "k:"+kind)
+	tap(t, s, keyboard.Kind.Data(kind))
 	ask := s.ExpectNew(t, wait, last, "the photo request", contains("📸"))
 	s.SendPhoto(harness.Photo(800, 1000), 800, 1000, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
 	if product == "" {
-		tap(t, s, buttonData(askText, "skip:"))
+		tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
 	} else {
 		s.Send(product)
 	}
-	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton("ok:"))
-	tap(t, s, buttonData(confirm, "ok:"))
-	return s.ExpectNew(t, wait, confirm.ID, "the status message", hasButton("again:"+kind))
+	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+	tap(t, s, buttonData(confirm, keyboard.Generate.Prefix()))
+	return s.ExpectNew(t, wait, confirm.ID, "the status message", hasButton(keyboard.Again.Prefix()+kind))
 }
 
 func lastID(s *tgfake.Seller) int {

@@ -65,7 +65,9 @@ func TestAgainFromAnInaccessibleMessageStartsOneJob(t *testing.T) {
 	for range 3 {
 		s.TapOn(0, again)
 	}
-	s.Expect(t, wait, "the second job's status", func(m tgmsg) bool { return m.ID > status.ID && m.Button(again) == "" && m.Button("again:card:2") != "" })
+	s.Expect(t, wait, "the second job's status", func(m tgmsg) bool {
+		return m.ID > status.ID && m.Button(again) == "" && m.Button(keyboard.AgainData("card", 2)) != ""
+	})
 	s.Expect(t, wait, "the refusal of the repeated taps", contains("уже"))
 	eventually(t, "the second card paid for", func() bool { return b.ledger(802) == "grant+20 hold(3) capture-3 hold(3) capture-3" })
 	if n := len(b.jobs(802)); n != 2 || countBot(s, isFile("sendPhoto")) != 2 {

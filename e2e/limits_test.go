@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
 )
@@ -23,9 +24,9 @@ func TestJobsPerSellerLimit(t *testing.T) {
 	b.KIE.Script(func(int, string, map[string]any) kiefake.Script { return kiefake.Script{Forever: true} })
 	s := greet(t, b, 951, "ru")
 	first := order(t, s, "card", "Кружка")
-	tapPrefix(t, s, "again:card:")
+	tapPrefix(t, s, keyboard.Again.Prefix()+"card:")
 	second := s.ExpectNew(t, wait, first.ID, "the second job", contains("Принял"))
-	tapPrefix(t, s, "again:card:")
+	tapPrefix(t, s, keyboard.Again.Prefix()+"card:")
 	refused := s.ExpectNew(t, wait, second.ID, "the refusal", contains("Заданий в работе: 2 — это максимум"))
 	if !strings.Contains(refused.Text, "Ничего не списано") {
 		t.Errorf("refusal: %q", refused.Text)
@@ -41,7 +42,7 @@ func TestJobsPerSellerLimit(t *testing.T) {
 	}
 	card := s.ExpectNew(t, wait, refused.ID, "the first card", isFile("sendPhoto"))
 	statusSays(t, s, first.ID, "Готово")
-	tapPrefix(t, s, "again:card:")
+	tapPrefix(t, s, keyboard.Again.Prefix()+"card:")
 	s.ExpectNew(t, wait, card.ID, "the third job", contains("Принял"))
 	if n := len(b.jobs(951)); n != 3 {
 		t.Errorf("jobs: %d, want 3", n)
@@ -141,7 +142,7 @@ func webpOf(extended bool, w, h int) []byte {
 func TestPhotoChecksBeforeAnyHold(t *testing.T) {
 	b := start(t)
 	s := greet(t, b, 953, "ru")
-	tap(t, s, "k:card")
+	tap(t, s, keyboard.Kind.Data("card"))
 	m := s.Expect(t, wait, "the photo request", contains("Пришлите фото"))
 	send := func(data []byte, name, mime, what, want string) {
 		t.Helper()
@@ -165,7 +166,7 @@ func TestPhotoChecksBeforeAnyHold(t *testing.T) {
 	// A good WebP, and the product text right behind it: the text waits for the measurement.
 	s.SendDocument(webpOf(false, 1000, 800), "mug.webp", "image/webp")
 	s.Send("Кружка")
-	confirm := s.ExpectNew(t, wait, m.ID, "the confirmation", hasButton("ok:"))
+	confirm := s.ExpectNew(t, wait, m.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
 	if !strings.Contains(confirm.Text, "Товар: Кружка") {
 		t.Errorf("confirmation: %q\n%s", confirm.Text, s.Transcript())
 	}
@@ -186,7 +187,7 @@ func TestPhotoChecksBeforeAnyHold(t *testing.T) {
 	}
 
 	// A PNG file of a good size is accepted too.
-	tap(t, s, "k:card")
+	tap(t, s, keyboard.Kind.Data("card"))
 	m = s.ExpectNew(t, wait, confirm.ID, "the photo request", contains("Пришлите фото"))
 	send(pngOf(640, 480), "mug.png", "image/png", "the description request", "Напишите название")
 	if u := b.user(953); u.Draft.Photo.Width != 640 || u.Draft.Photo.Height != 480 || u.Draft.Photo.Mime != "image/png" {

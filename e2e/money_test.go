@@ -9,6 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/store"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
@@ -21,7 +22,7 @@ func greet(t *testing.T, b *bot, uid int64, lang string) *tgfake.Seller {
 	t.Helper()
 	s := b.seller(uid, lang)
 	s.Send("/start")
-	s.Expect(t, wait, "the greeting", hasButton("k:video"))
+	s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("video")))
 	return s
 }
 
@@ -49,8 +50,8 @@ func isInvoice(m tgfake.Message) bool { return m.Method == "sendInvoice" && m.In
 // buyPack opens /buy, taps the pack and returns the invoice the seller got.
 func buyPack(t *testing.T, s *tgfake.Seller, pack string) tgfake.Invoice {
 	t.Helper()
-	packs := say(t, s, "/buy", "the packs", hasButton("buy:"+pack))
-	tap(t, s, "buy:"+pack)
+	packs := say(t, s, "/buy", "the packs", hasButton(keyboard.Buy.Prefix()+pack))
+	tap(t, s, keyboard.Buy.Prefix()+pack)
 	inv := s.ExpectNew(t, wait, packs.ID, "the invoice", isInvoice)
 	return *inv.Invoice
 }
@@ -85,16 +86,16 @@ func TestBuyCreditsOnce(t *testing.T) {
 	s := greet(t, b, 801, "ru")
 	order(t, s, "card", "Кружка")
 
-	packs := say(t, s, "/buy", "the packs", hasButton("buy:10"))
+	packs := say(t, s, "/buy", "the packs", hasButton(keyboard.Buy.Data("10")))
 	if !strings.Contains(packs.Text, "звёздами Telegram") || !strings.Contains(packs.Text, "Сейчас доступно: 17 кредитов") {
 		t.Errorf("packs prompt: %q", packs.Text)
 	}
-	for data, label := range map[string]string{"buy:10": "10 кредитов — 50 ⭐", "buy:50": "50 кредитов — 225 ⭐", "buy:200": "200 кредитов — 800 ⭐"} {
+	for data, label := range map[string]string{keyboard.Buy.Data("10"): "10 кредитов — 50 ⭐", keyboard.Buy.Data("50"): "50 кредитов — 225 ⭐", keyboard.Buy.Data("200"): "200 кредитов — 800 ⭐"} {
 		if !hasButtonText(packs, data, label) {
 			t.Errorf("no button %q → %s: %+v", label, data, packs.Buttons)
 		}
 	}
-	tap(t, s, "buy:10")
+	tap(t, s, keyboard.Buy.Data("10"))
 	inv := s.ExpectNew(t, wait, packs.ID, "the invoice", isInvoice).Invoice
 	if inv.Currency != "XTR" || inv.Amount != 50 || !strings.HasPrefix(inv.Payload, "pack:10:") || inv.Title != "Пакет: 10 кредитов" {
 		t.Fatalf("invoice: %+v", inv)
@@ -134,7 +135,7 @@ func TestBuyCreditsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Resend(pay)
-	say(t, s, "/menu", "the menu", hasButton("k:video"))
+	say(t, s, "/menu", "the menu", hasButton(keyboard.Kind.Data("video")))
 	if got := b.ledger(801); got != want {
 		t.Errorf("ledger after the replays: %s, want %s", got, want)
 	}
@@ -199,17 +200,17 @@ func TestBadPreCheckoutRefused(t *testing.T) {
 func TestTopUpWhenCreditsRunShort(t *testing.T) {
 	b := start(t, func(c *config.Config) { c.StartCredits = 5 })
 	s := greet(t, b, 804, "en")
-	tap(t, s, "k:video")
+	tap(t, s, keyboard.Kind.Data("video"))
 	ask := s.ExpectNew(t, wait, 0, "the photo request", contains("📸"))
 	s.SendPhoto(harness.Photo(800, 800), 800, 800, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
-	tap(t, s, buttonData(askText, "skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
+	tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
 	short := s.ExpectNew(t, wait, askText.ID, "the refusal", contains("Not enough credits"))
 	if !hasButtonText(short, "buy", "💳 Top up") {
 		t.Fatalf("no Top up button: %+v", short.Buttons)
 	}
 	tap(t, s, "buy")
-	packs := s.ExpectNew(t, wait, short.ID, "the packs", hasButton("buy:50"))
+	packs := s.ExpectNew(t, wait, short.ID, "the packs", hasButton(keyboard.Buy.Data("50")))
 	if !strings.Contains(packs.Text, "Available now: 5 credits") {
 		t.Errorf("packs prompt: %q", packs.Text)
 	}
@@ -281,7 +282,7 @@ func TestBalanceAndHistoryInRussian(t *testing.T) {
 	if hist.Text != want {
 		t.Errorf("history:\n%s\nwant:\n%s", hist.Text, want)
 	}
-	if !hasButtonText(hist, "retry:2", "🔁 Повторить #2") || !hasButtonText(hist, "redo:1", "🔁 Ещё #1") || buttonData(hist, "redo:3") != "" {
+	if !hasButtonText(hist, keyboard.Retry.ID(2), "🔁 Повторить #2") || !hasButtonText(hist, keyboard.Redo.ID(1), "🔁 Ещё #1") || buttonData(hist, keyboard.Redo.ID(3)) != "" {
 		t.Errorf("history buttons: %+v", hist.Buttons)
 	}
 
@@ -291,7 +292,7 @@ func TestBalanceAndHistoryInRussian(t *testing.T) {
 	}
 	third := s.ExpectNew(t, wait, hist.ID, "the third video", isFile("sendVideo"))
 	b.KIE.Script(nil)
-	tap(t, s, "redo:1")
+	tap(t, s, keyboard.Redo.ID(1))
 	again := s.ExpectNew(t, wait, third.ID, "the repeat's status", contains("Принял"))
 	s.ExpectNew(t, wait, again.ID, "the repeated video", isFile("sendVideo"))
 	jobs = b.jobs(811)
@@ -324,13 +325,13 @@ func TestBalanceAndHistoryInEnglish(t *testing.T) {
 	if want := "#1 🖼 Product card, " + texts.Date(texts.EN, b.jobs(812)[0].CreatedAt) + "\n✅ delivered · 3 credits charged"; !strings.Contains(hist.Text, want) {
 		t.Errorf("history %q lacks %q", hist.Text, want)
 	}
-	if !hasButtonText(hist, "redo:1", "🔁 Again #1") {
+	if !hasButtonText(hist, keyboard.Redo.ID(1), "🔁 Again #1") {
 		t.Errorf("history buttons: %+v", hist.Buttons)
 	}
 
 	// /lang: a choice, remembered over Telegram's language, both ways.
-	choice := say(t, s, "/lang", "the language choice", hasButton("lang:ru"))
-	tap(t, s, "lang:ru")
+	choice := say(t, s, "/lang", "the language choice", hasButton(keyboard.Lang.Data("ru")))
+	tap(t, s, keyboard.Lang.Data("ru"))
 	s.ExpectNew(t, wait, choice.ID, "Russian", contains("говорю по-русски"))
 	say(t, s, "/balance", "the balance in Russian", contains("💰 Баланс: 17 кредитов"))
 	if u := b.user(812); u.Lang != "ru" || !u.LangChosen {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"neurocards/config"
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
 )
@@ -19,14 +20,14 @@ func TestIdleSessionsAreRetiredAndRebuilt(t *testing.T) {
 		return func() bool { return b.App.Metrics.Value("neurocards_sessions_retired_total") >= n }
 	}
 	s.Send("/start")
-	menu := s.Expect(t, wait, "the greeting", hasButton("k:card"))
+	menu := s.Expect(t, wait, "the greeting", hasButton(keyboard.Kind.Data("card")))
 	eventually(t, "the session to retire", retired(1))
 
-	tap(t, s, "k:card")
+	tap(t, s, keyboard.Kind.Data("card"))
 	ask := s.ExpectNew(t, wait, menu.ID, "the photo request", contains("📸"))
 	eventually(t, "the session to retire again", retired(2))
 	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request, from a rebuilt session", hasButton("skip:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request, from a rebuilt session", hasButton(keyboard.Skip.Prefix()))
 
 	// A burst across the retirement boundary: every update is answered, in order.
 	eventually(t, "the session to retire a third time", retired(3))
@@ -42,9 +43,9 @@ func TestIdleSessionsAreRetiredAndRebuilt(t *testing.T) {
 		}
 		return n == 5
 	})
-	tap(t, s, buttonData(askText, "skip:"))
-	confirm := s.Expect(t, wait, "the confirmation", hasButton("ok:"))
-	tap(t, s, buttonData(confirm, "ok:"))
+	tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
+	confirm := s.Expect(t, wait, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+	tap(t, s, buttonData(confirm, keyboard.Generate.Prefix()))
 	status := s.ExpectNew(t, wait, confirm.ID, "the status", contains("Принял"))
 	s.ExpectNew(t, wait, status.ID, "the card", isFile("sendPhoto"))
 	statusSays(t, s, status.ID, "Готово")

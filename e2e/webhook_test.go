@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/tgfake"
 )
@@ -109,17 +110,17 @@ func TestRedeliveredWebhookUpdateHasNoSecondEffect(t *testing.T) {
 	b := startWebhook(t)
 	s := startSeller(t, b, 404, "ru")
 	last := lastID(s)
-	tap(t, s, "k:card")
+	tap(t, s, keyboard.Kind.Data("card"))
 	ask := s.ExpectNew(t, wait, last, "the photo request", contains("📸"))
 	s.SendPhoto(harness.Photo(800, 1000), 800, 1000, "")
-	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton("skip:"))
-	tap(t, s, buttonData(askText, "skip:"))
-	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton("ok:"))
-	id, err := s.Tap(buttonData(confirm, "ok:"))
+	askText := s.ExpectNew(t, wait, ask.ID, "the description request", hasButton(keyboard.Skip.Prefix()))
+	tap(t, s, buttonData(askText, keyboard.Skip.Prefix()))
+	confirm := s.ExpectNew(t, wait, askText.ID, "the confirmation", hasButton(keyboard.Generate.Prefix()))
+	id, err := s.Tap(buttonData(confirm, keyboard.Generate.Prefix()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := s.ExpectNew(t, wait, confirm.ID, "the status message", hasButton("again:card"))
+	status := s.ExpectNew(t, wait, confirm.ID, "the status message", hasButton(keyboard.Again.Data("card")))
 	s.ExpectNew(t, wait, status.ID, "the card", isFile("sendPhoto"))
 	statusSays(t, s, status.ID, "Готово")
 	acceptedTimes(t, b, id, 1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"neurocards/keyboard"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
 	"neurocards/testkit/tgfake"
@@ -30,21 +31,21 @@ func TestFailureExplanationSurvivesAKill(t *testing.T) {
 
 	s := tg.Seller(78, "ru", "Ира")
 	s.Send("/start")
-	menu := s.Expect(t, 20*time.Second, "the greeting", hasButton("k:card"))
-	if _, err := s.Tap("k:card"); err != nil {
+	menu := s.Expect(t, 20*time.Second, "the greeting", hasButton(keyboard.Kind.Data("card")))
+	if _, err := s.Tap(keyboard.Kind.Data("card")); err != nil {
 		t.Fatal(err)
 	}
 	ask := s.ExpectNew(t, 10*time.Second, menu.ID, "the photo request", func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") })
 	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button("skip:") != "" })
-	if _, err := s.Tap(askText.Button("skip:")); err != nil {
+	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button(keyboard.Skip.Prefix()) != "" })
+	if _, err := s.Tap(askText.Button(keyboard.Skip.Prefix())); err != nil {
 		t.Fatal(err)
 	}
-	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button("ok:") != "" })
-	if _, err := s.Tap(confirm.Button("ok:")); err != nil {
+	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button(keyboard.Generate.Prefix()) != "" })
+	if _, err := s.Tap(confirm.Button(keyboard.Generate.Prefix())); err != nil {
 		t.Fatal(err)
 	}
-	status := s.ExpectNew(t, 10*time.Second, confirm.ID, "the status message", func(m tgfake.Message) bool { return m.Button("again:card:") != "" })
+	status := s.ExpectNew(t, 10*time.Second, confirm.ID, "the status message", func(m tgfake.Message) bool { return m.Button(keyboard.Again.Prefix()+"card:") != "" })
 
 	// From now on Telegram holds the next message to this chat, the failure explanation, and
 	// answers it only after the bot is gone.
@@ -69,6 +70,6 @@ func TestFailureExplanationSurvivesAKill(t *testing.T) {
 
 	startBot(t, env)
 	s.ExpectNew(t, 20*time.Second, status.ID, "the failure explanation after the restart", func(m tgfake.Message) bool {
-		return m.Button("retry:") != ""
+		return m.Button(keyboard.Retry.Prefix()) != ""
 	})
 }

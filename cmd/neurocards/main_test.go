@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"neurocards/keyboard"
 	"neurocards/testkit"
 	"neurocards/testkit/harness"
 	"neurocards/testkit/kiefake"
@@ -126,7 +127,7 @@ func TestRunServesASellerFromTheEnvironment(t *testing.T) {
 
 	s := tg.Seller(77, "ru", "Олег")
 	orderCard(t, s)
-	if _, err := s.TapPrefix("again:card:"); err != nil {
+	if _, err := s.TapPrefix(keyboard.Again.Prefix() + "card:"); err != nil {
 		t.Fatal(err)
 	}
 	s.ExpectUntil(t, 20*time.Second, "a second card", func(msgs []tgfake.Message) bool {

@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"neurocards/keyboard"
 	"neurocards/messages"
 	"neurocards/store"
 	"neurocards/testkit"
@@ -118,16 +119,16 @@ func freeAddr(t *testing.T) string {
 func orderCard(t *testing.T, s *tgfake.Seller) {
 	t.Helper()
 	s.Send("/start")
-	menu := s.Expect(t, 20*time.Second, "the greeting", hasButton("k:card"))
-	if _, err := s.Tap("k:card"); err != nil {
+	menu := s.Expect(t, 20*time.Second, "the greeting", hasButton(keyboard.Kind.Data("card")))
+	if _, err := s.Tap(keyboard.Kind.Data("card")); err != nil {
 		t.Fatal(err)
 	}
 	ask := s.ExpectNew(t, 10*time.Second, menu.ID, "the photo request", func(m tgfake.Message) bool { return strings.Contains(m.Text, "📸") })
 	s.SendPhoto(harness.Photo(640, 640), 640, 640, "")
-	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button("skip:") != "" })
+	askText := s.ExpectNew(t, 10*time.Second, ask.ID, "the description request", func(m tgfake.Message) bool { return m.Button(keyboard.Skip.Prefix()) != "" })
 	s.Send("Свеча ароматическая")
-	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button("ok:") != "" })
-	if _, err := s.Tap(confirm.Button("ok:")); err != nil {
+	confirm := s.ExpectNew(t, 10*time.Second, askText.ID, "the confirmation", func(m tgfake.Message) bool { return m.Button(keyboard.Generate.Prefix()) != "" })
+	if _, err := s.Tap(confirm.Button(keyboard.Generate.Prefix())); err != nil {
 		t.Fatal(err)
 	}
 	s.ExpectNew(t, 20*time.Second, confirm.ID, "the card", func(m tgfake.Message) bool { return m.Method == "sendPhoto" && m.File != nil })
@@ -218,7 +219,7 @@ func TestBackupOfARunningBot(t *testing.T) {
 	s := tg.Seller(77, "ru", "Олег")
 	last := s.BotMessages()
 	s.Send("/start")
-	greeting := s.ExpectNew(t, 20*time.Second, last[len(last)-1].ID, "the greeting on the restored data", hasButton("k:card"))
+	greeting := s.ExpectNew(t, 20*time.Second, last[len(last)-1].ID, "the greeting on the restored data", hasButton(keyboard.Kind.Data("card")))
 	mustContain(t, "the greeting on the restored data", greeting.Text, "с возвращением", "17 кредитов")
 	again.stop(t)
 }
