@@ -61,6 +61,7 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 			return err
 		}
 		j.UpdatedAt = s.now().UTC()
+		s.noteTask(tx, j.ID, cur.TaskID, j.TaskID)
 		return put(b, u64key(j.ID), j)
 	})
 	return j, err

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,9 +44,10 @@ const FileName = "neurocards.db"
 
 // Store is the bbolt-backed state of the bot. It is safe for concurrent use.
 type Store struct {
-	db       *bolt.DB
-	now      func() time.Time
-	readOnly bool
+	db        *bolt.DB
+	now       func() time.Time
+	readOnly  bool
+	taskSaved atomic.Pointer[TaskSaved] // OnTaskSaved's watcher
 }
 
 // Options tune Open.
