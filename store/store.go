@@ -48,6 +48,8 @@ type Store struct {
 	now       func() time.Time
 	readOnly  bool
 	taskSaved atomic.Pointer[TaskSaved] // OnTaskSaved's watcher
+	group     group                     // concurrent writes committed together (batch.go)
+	turns     turns                     // job progress and sellers' transactions take turns (turns.go)
 }
 
 // Options tune Open.
@@ -195,7 +197,7 @@ func (s *Store) Offset() (int64, error) {
 
 // SetOffset records that every update up to and including id has been handled. It never moves back.
 func (s *Store) SetOffset(id int64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if raw := b.Get([]byte("offset")); raw != nil && int64(binary.BigEndian.Uint64(raw)) >= id {
 			return nil

@@ -1,8 +1,58 @@
 package store
 
 import (
+	"errors"
+	"fmt"
+
 	bolt "go.etcd.io/bbolt"
+
+	"neurocards/messages"
 )
+
+// ErrStaleTask means the job no longer waits for the task of that generation attempt: the
+// attempt ran out of time or the job's failure was decided. The task is not recorded.
+var ErrStaleTask = errors.New("the job no longer waits for this attempt's task")
+
+// RecordTask stores the task KIE created for a job's generation attempt (its GenAttempts when
+// the attempt began), from where createTask's answer arrives and before anything else is done
+// with it: KIE has no idempotency key, so a crash before this commit pays for a second task. The
+// job goes to stage submitted with the task id and the photo's upload URL, and counts the task
+// (TasksCreated) — what the job itself records when it hears TaskCreated, so its later saves
+// carry the same values, and SaveJob keeps them until it has. Recording the same task again
+// changes nothing; ErrFinished: the job has ended; ErrStaleTask: the job is not in uploading
+// for that attempt, without a task and without a failure — exactly when the job would ignore
+// the task too. Concurrent calls share a commit with other job saves.
+func (s *Store) RecordTask(id uint64, attempt int, uploadURL, taskID string) error {
+	if taskID == "" {
+		return fmt.Errorf("store: job %d: no task id to record", id)
+	}
+	return s.batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketJobs)
+		j, err := liveJob(b, id)
+		switch {
+		case err != nil:
+			return err
+		case j.TaskID == taskID:
+			return nil
+		case j.Stage != messages.StageUploading || j.TaskID != "" || j.Failure != nil || j.GenAttempts != attempt:
+			return fmt.Errorf("store: job %d in %s (attempt %d) for attempt %d's task: %w", id, j.Stage, j.GenAttempts, attempt, ErrStaleTask)
+		}
+		j.Stage, j.TaskID, j.UploadURL = messages.StageSubmitted, taskID, uploadURL
+		j.TasksCreated++
+		j.UpdatedAt = s.now().UTC()
+		s.noteTask(tx, id, "", taskID)
+		return put(b, u64key(id), j)
+	})
+}
+
+// keepTask keeps in j, a job actor's copy about to be written, the task a generator recorded
+// that the copy has not heard of yet: more tasks are counted on the record than in the copy.
+// A generation that failed and dropped its task counts the same number and is written as is.
+func keepTask(j *messages.Job, stored messages.Job) {
+	if stored.TasksCreated > j.TasksCreated {
+		j.Stage, j.TaskID, j.TasksCreated, j.UploadURL = stored.Stage, stored.TaskID, stored.TasksCreated, stored.UploadURL
+	}
+}
 
 // TaskSaved is told that a job's KIE task id is on disk: the commit that first stored it has
 // been fsynced.
