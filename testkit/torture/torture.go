@@ -43,7 +43,11 @@ type Options struct {
 	// Aim makes every other kill wait until a hot backup shows a job in a stage no kill has hit
 	// yet, so a run covers every stage, not only the long ones.
 	Aim        bool
-	JobTimeout time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
+	// Bursts is how many times, after the random kills, BurstSize sellers confirm at once and
+	// the bot is killed the moment KIE answers the burst's last createTask; default 5, negative
+	// for none.
+	Bursts, BurstSize int
+	JobTimeout        time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
 	Timeout    time.Duration // the whole run; default 10 min
 	Seed       uint64        // 0: from the clock
 	WorkDir    string        // data directory and bot logs; default a new temporary directory
@@ -65,6 +69,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxUp < o.MinUp {
 		o.MaxUp = max(o.MinUp, 3*time.Second)
+	}
+	if o.Bursts == 0 {
+		o.Bursts = 5
+	}
+	if o.BurstSize <= 0 {
+		o.BurstSize = 50
 	}
 	if o.JobTimeout <= 0 {
 		o.JobTimeout = 3 * time.Minute
@@ -93,6 +103,7 @@ type interruption struct {
 	jobs      map[uint64]messages.Job
 	before    map[uint64]messages.Job // a graceful stop's: a hot backup just before SIGTERM
 	aimed     string                  // the stage the kill waited for, if it was aimed
+	burst     int                     // the burst whose last createTask answer the kill followed
 }
 
 // restartDelay is how long the bot stays dead after a kill.
@@ -112,6 +123,7 @@ type run struct {
 	token   string
 
 	interruptions []interruption
+	bursts        []burst
 	backups       atomic.Int64
 	resent        atomic.Int64
 	backupErrors  []string
@@ -221,8 +233,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	r.bot = &botProcess{bin: opt.Binary, env: env, logPath: filepath.Join(work, "bot.log")}
 	res := &Result{Seed: opt.Seed, Sellers: opt.Sellers, WorkDir: work, Logs: r.bot.logPath, DataDir: r.dataDir}
 
-	r.logf("torture: seed %d, %d sellers, %d kills, %d graceful restarts; data %s, bot logs %s",
-		opt.Seed, opt.Sellers, opt.Kills, opt.Terms, r.dataDir, r.bot.logPath)
+	r.logf("torture: seed %d, %d sellers, %d kills, %d graceful restarts, %d bursts of %d; data %s, bot logs %s",
+		opt.Seed, opt.Sellers, opt.Kills, opt.Terms, max(opt.Bursts, 0), opt.BurstSize, r.dataDir, r.bot.logPath)
 	r.kie.Script(r.kieScript)
 	if err := r.bot.start(); err != nil {
 		return nil, err
@@ -255,6 +267,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	r.awaitSellers(ctx, sellersDone, stopSellers)
 	stopChaos()
 	chaosDone.Wait()
+	if runErr == nil {
+		runErr = r.awaitQuiet(ctx)
+	}
+	if runErr == nil {
+		runErr = r.playBursts(ctx)
+	}
 	if runErr == nil {
 		runErr = r.awaitQuiet(ctx)
 	}

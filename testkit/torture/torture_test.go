@@ -9,7 +9,8 @@ import (
 )
 
 // TestShortTorture is the short torture run that `make test` carries: the built binary, a few
-// sellers, five SIGKILLs and one graceful restart. `make torture` is the full run.
+// sellers, five SIGKILLs and one graceful restart, then one burst of 50 sellers confirming at
+// once, killed as KIE answers its last createTask. `make torture` is the full run.
 func TestShortTorture(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the torture test builds and kills the binary; skipped with -short")
@@ -30,6 +31,8 @@ func TestShortTorture(t *testing.T) {
 		MinUp:      300 * time.Millisecond,
 		MaxUp:      1200 * time.Millisecond,
 		Aim:        true,
+		Bursts:     1,
+		BurstSize:  50,
 		JobTimeout: time.Minute,
 		Timeout:    2 * time.Minute,
 		WorkDir:    work,
@@ -45,8 +48,8 @@ func TestShortTorture(t *testing.T) {
 		logs, _ := os.ReadFile(res.Logs)
 		t.Errorf("torture found problems: %v\n\ncheck:\n%s\nbot logs (last 20000 bytes):\n%s", p, res.CheckOutput, tail(logs, 20000))
 	}
-	if res.Kills != 5 || res.Terms != 1 {
-		t.Errorf("kills %d, graceful restarts %d; want 5 and 1", res.Kills, res.Terms)
+	if res.Kills != 5 || res.Terms != 1 || res.BurstKills != 1 || len(res.Bursts) != 1 {
+		t.Errorf("kills %d, graceful restarts %d, burst kills %d; want 5, 1 and 1", res.Kills, res.Terms, res.BurstKills)
 	}
 	if res.Jobs < 8 {
 		t.Errorf("only %d jobs for 8 sellers", res.Jobs)
