@@ -42,16 +42,16 @@ type Options struct {
 	MinUp, MaxUp time.Duration
 	// Aim makes every other kill wait until a hot backup shows a job in a stage no kill has hit
 	// yet, so a run covers every stage, not only the long ones.
-	Aim        bool
+	Aim bool
 	// Bursts is how many times, after the random kills, BurstSize sellers confirm at once and
 	// the bot is killed the moment KIE answers the burst's last createTask; default 5, negative
 	// for none.
 	Bursts, BurstSize int
 	JobTimeout        time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
-	Timeout    time.Duration // the whole run; default 10 min
-	Seed       uint64        // 0: from the clock
-	WorkDir    string        // data directory and bot logs; default a new temporary directory
-	Out        io.Writer     // progress lines; default none
+	Timeout           time.Duration // the whole run; default 10 min
+	Seed              uint64        // 0: from the clock
+	WorkDir           string        // data directory and bot logs; default a new temporary directory
+	Out               io.Writer     // progress lines; default none
 }
 
 func (o *Options) defaults() {
