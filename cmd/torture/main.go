@@ -31,6 +31,7 @@ func realMain() int {
 	flag.BoolVar(&opt.Aim, "aim", true, "aim every other kill at a stage no kill has hit yet")
 	flag.IntVar(&opt.Bursts, "bursts", 5, "bursts after the random kills: sellers confirm at once, the bot is killed as KIE answers the last createTask (negative: none)")
 	flag.IntVar(&opt.BurstSize, "burst-size", 50, "sellers confirming at once in a burst")
+	flag.IntVar(&opt.MaxRecreated, "max-recreated", 2, "tasks a burst may create again before the run fails (negative: only report)")
 	flag.DurationVar(&opt.JobTimeout, "job-timeout", 3*time.Minute, "NEUROCARDS_JOB_TIMEOUT for the bot")
 	flag.DurationVar(&opt.Timeout, "timeout", 15*time.Minute, "the whole run")
 	flag.Uint64Var(&opt.Seed, "seed", 0, "random seed (0: from the clock)")

@@ -13,11 +13,6 @@ import (
 	"neurocards/testkit/tgfake"
 )
 
-// MaxRecreated is how many of a burst's tasks the restarted bot may create again: the last
-// answer's id cannot reach the disk before a kill at that very moment, and one more may still be
-// on its way.
-const MaxRecreated = 2
-
 // burst is one burst of the crash test and the kill that ended it: its sellers confirmed at once,
 // and the bot was killed the moment KIE answered the burst's last createTask, when the most task
 // ids are on their way to the disk at once.

@@ -50,8 +50,9 @@ type Result struct {
 
 	// Bursts: sellers confirming at once, the bot killed as KIE answered the burst's last
 	// createTask (BurstKills of them), and what each cost.
-	Bursts     []BurstResult
-	BurstKills int
+	Bursts       []BurstResult
+	BurstKills   int
+	MaxRecreated int // tasks a burst may create again (Options.MaxRecreated); negative: no bound
 
 	Tasks           int      // KIE tasks created
 	RepeatedTasks   []string // tasks created for a job whose task id was already persisted
@@ -449,7 +450,7 @@ func (res *Result) Problems() []string {
 	add(len(res.RepeatedTasks), "%d KIE tasks created for a job whose task id was already persisted", len(res.RepeatedTasks))
 	add(res.UnmappedTasks, "%d KIE tasks name no job's photo", res.UnmappedTasks)
 	for _, b := range res.Bursts {
-		add(btoi(b.Recreated > MaxRecreated), "burst %d: the restarted bot created %d of %d tasks again (at most %d may be)", b.N, b.Recreated, b.Jobs, MaxRecreated)
+		add(btoi(res.MaxRecreated >= 0 && b.Recreated > res.MaxRecreated), "burst %d: the restarted bot created %d of %d tasks again (at most %d may be)", b.N, b.Recreated, b.Jobs, res.MaxRecreated)
 		add(b.Jobs-b.Recreated-b.Resumed, "burst %d: %d jobs neither resumed their task nor created another", b.N, b.Jobs-b.Recreated-b.Resumed)
 	}
 	add(len(res.DupsUnexplained), "%d results delivered again without a kill to explain it", len(res.DupsUnexplained))
@@ -510,8 +511,12 @@ func (res *Result) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  bursts:             %d × %d sellers confirming at once, the bot killed as KIE answered the last createTask (%s ms later)\n",
 			len(res.Bursts), res.Bursts[0].Jobs, strings.Join(killed, ", "))
-		fmt.Fprintf(w, "                      task ids on disk at the kill %s; tasks created twice %s (at most %d each); resumed and delivered %s\n",
-			strings.Join(saved, ", "), strings.Join(again, ", "), MaxRecreated, strings.Join(resumed, ", "))
+		bound := "no bound"
+		if res.MaxRecreated >= 0 {
+			bound = fmt.Sprintf("at most %d each", res.MaxRecreated)
+		}
+		fmt.Fprintf(w, "                      task ids on disk at the kill %s; tasks created twice %s (%s); resumed and delivered %s\n",
+			strings.Join(saved, ", "), strings.Join(again, ", "), bound, strings.Join(resumed, ", "))
 		fmt.Fprintf(w, "                      ids not on disk were answered this many ms before the last: %s\n", strings.Join(unsaved, "; "))
 	}
 	fmt.Fprintf(w, "  deliveries:         %d results sent; %d jobs' results sent more than once: %d after a kill between the send and its record, %d unexplained\n",

@@ -162,7 +162,7 @@ func TestCountBursts(t *testing.T) {
 		task("c2", "job-3", 130, "success"), task("d2", "job-4", 140, "success"),
 	}
 	final := map[uint64]messages.Job{1: done(1, "a"), 2: done(2, "b"), 3: done(3, "c2"), 4: done(4, "d2")}
-	res := Result{Jobs: 4}
+	res := Result{Jobs: 4, MaxRecreated: 2}
 	countBursts(&res, []burst{b}, tasks, final)
 	got := res.Bursts[0]
 	if got.Jobs != 4 || got.Saved != 2 || got.Recreated != 2 || got.Resumed != 2 || got.Spread != 90*time.Millisecond {
@@ -177,6 +177,10 @@ func TestCountBursts(t *testing.T) {
 	res.Bursts[0].Recreated, res.Bursts[0].Resumed = 3, 1
 	if p := res.Problems(); len(p) != 1 || p[0] != "burst 1: the restarted bot created 3 of 4 tasks again (at most 2 may be)" {
 		t.Errorf("problems %q", p)
+	}
+	res.MaxRecreated = -1
+	if p := res.Problems(); len(p) != 0 {
+		t.Errorf("with no bound, the count is only reported: %q", p)
 	}
 	res.Bursts[0].Recreated, res.Bursts[0].Resumed = 2, 1
 	if p := res.Problems(); len(p) != 1 || p[0] != "burst 1: 1 jobs neither resumed their task nor created another" {

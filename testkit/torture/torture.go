@@ -47,11 +47,16 @@ type Options struct {
 	// the bot is killed the moment KIE answers the burst's last createTask; default 5, negative
 	// for none.
 	Bursts, BurstSize int
-	JobTimeout        time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
-	Timeout           time.Duration // the whole run; default 10 min
-	Seed              uint64        // 0: from the clock
-	WorkDir           string        // data directory and bot logs; default a new temporary directory
-	Out               io.Writer     // progress lines; default none
+	// MaxRecreated is how many of a burst's tasks the restarted bot may create again before the
+	// run fails: the last answer's id cannot reach the disk before a kill at that very moment,
+	// and one more may be on its way; default 2. How many ids are on their way depends on the
+	// machine's speed, so a negative value only reports the count (the short run in `make test`).
+	MaxRecreated int
+	JobTimeout   time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
+	Timeout      time.Duration // the whole run; default 10 min
+	Seed         uint64        // 0: from the clock
+	WorkDir      string        // data directory and bot logs; default a new temporary directory
+	Out          io.Writer     // progress lines; default none
 }
 
 func (o *Options) defaults() {
@@ -75,6 +80,9 @@ func (o *Options) defaults() {
 	}
 	if o.BurstSize <= 0 {
 		o.BurstSize = 50
+	}
+	if o.MaxRecreated == 0 {
+		o.MaxRecreated = 2
 	}
 	if o.JobTimeout <= 0 {
 		o.JobTimeout = 3 * time.Minute
@@ -231,7 +239,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		"GORACE=atexit_sleep_ms=0", // a bot built with -race: no pause at exit, so stop times are the bot's own
 	}
 	r.bot = &botProcess{bin: opt.Binary, env: env, logPath: filepath.Join(work, "bot.log")}
-	res := &Result{Seed: opt.Seed, Sellers: opt.Sellers, WorkDir: work, Logs: r.bot.logPath, DataDir: r.dataDir}
+	res := &Result{Seed: opt.Seed, Sellers: opt.Sellers, WorkDir: work, Logs: r.bot.logPath, DataDir: r.dataDir, MaxRecreated: opt.MaxRecreated}
 
 	r.logf("torture: seed %d, %d sellers, %d kills, %d graceful restarts, %d bursts of %d; data %s, bot logs %s",
 		opt.Seed, opt.Sellers, opt.Kills, opt.Terms, max(opt.Bursts, 0), opt.BurstSize, r.dataDir, r.bot.logPath)
