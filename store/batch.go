@@ -47,7 +47,7 @@ func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	if lead {
 		s.lead()
 	}
-	if err := <-w.done; err != errSolo {
+	if err := <-w.done; !errors.Is(err, errSolo) {
 		return err
 	}
 	return s.update(true, fn)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -65,7 +66,7 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 		}
 		keepTask(&j, cur)
 		j.UpdatedAt = s.now().UTC()
-		s.noteTask(tx, j.ID, cur.TaskID, j.TaskID)
+		s.noteTask(tx, j.ID, cur.TaskID, j.TaskID, time.Time{})
 		return put(b, u64key(j.ID), j)
 	})
 	return j, err

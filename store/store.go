@@ -4,8 +4,9 @@
 // Who writes what: a seller's record, their ledger rows, their holds, captures and releases are
 // written only through a UserTx (WithUser), and only the seller's session actor opens one — it is
 // the single writer of its seller. A job actor writes its own progress (SaveJob: stage, task id,
-// attempts, status message) but never money; the poller writes the update offset. Everyone else
-// only reads.
+// attempts, status message) but never money, and its generator records a task the moment KIE
+// creates it (RecordTask); the poller writes the update offset. Everyone else only reads.
+// Concurrent writes of job progress and the offset share commits (batch.go).
 package store
 
 import (

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -26,6 +27,7 @@ func (s *Store) RecordTask(id uint64, attempt int, uploadURL, taskID string) err
 	if taskID == "" {
 		return fmt.Errorf("store: job %d: no task id to record", id)
 	}
+	asked := time.Now()
 	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
 		j, err := liveJob(b, id)
@@ -40,7 +42,7 @@ func (s *Store) RecordTask(id uint64, attempt int, uploadURL, taskID string) err
 		j.Stage, j.TaskID, j.UploadURL = messages.StageSubmitted, taskID, uploadURL
 		j.TasksCreated++
 		j.UpdatedAt = s.now().UTC()
-		s.noteTask(tx, id, "", taskID)
+		s.noteTask(tx, id, "", taskID, asked)
 		return put(b, u64key(id), j)
 	})
 }
@@ -55,8 +57,9 @@ func keepTask(j *messages.Job, stored messages.Job) {
 }
 
 // TaskSaved is told that a job's KIE task id is on disk: the commit that first stored it has
-// been fsynced.
-type TaskSaved func(jobID uint64, taskID string)
+// been fsynced. asked is when RecordTask was called for it (wall time), zero when the job's own
+// save stored it.
+type TaskSaved func(jobID uint64, taskID string, asked time.Time)
 
 // OnTaskSaved makes fn hear of every task id once it is durable, after the commit that first
 // stored it — what a benchmark measures against KIE's answer. nil stops it. fn runs on the
@@ -71,13 +74,13 @@ func (s *Store) OnTaskSaved(fn TaskSaved) {
 
 // noteTask arranges for the OnTaskSaved watcher to hear of taskID once tx has committed, when tx
 // stores it for the first time.
-func (s *Store) noteTask(tx *bolt.Tx, jobID uint64, was, now string) {
+func (s *Store) noteTask(tx *bolt.Tx, jobID uint64, was, now string, asked time.Time) {
 	if now == "" || now == was {
 		return
 	}
 	tx.OnCommit(func() {
 		if fn := s.taskSaved.Load(); fn != nil {
-			(*fn)(jobID, now)
+			(*fn)(jobID, now, asked)
 		}
 	})
 }

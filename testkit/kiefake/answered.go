@@ -24,7 +24,8 @@ type answers struct {
 // OnCreateAnswered calls fn for every createTask answer that carries a task, right after the
 // answer was flushed to the client and before the fake does anything else on that request — the
 // moment a crash test kills the bot, or a benchmark starts the clock. fn runs on the request's
-// goroutine, one answer at a time, in the order of N; nil stops the calls.
+// goroutine, one answer at a time, in the order of N, and must not call OnCreateAnswered; nil
+// stops the calls.
 func (s *Server) OnCreateAnswered(fn func(Answered)) {
 	s.answers.mu.Lock()
 	defer s.answers.mu.Unlock()
