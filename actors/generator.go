@@ -56,6 +56,13 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 	if g.d.CallbackURL != nil {
 		callback = g.d.CallbackURL(g.job.ID)
 	}
+	// At most store.Unrecorded tasks are on their way to the disk at once, so a crash pays KIE
+	// twice for no more than that many, however many jobs create tasks together.
+	done, err := g.d.Store.TaskSlot(ctx)
+	if err != nil {
+		return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonTimeout, Detail: err.Error()})
+	}
+	defer done()
 	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), callback)
 	if err != nil {
 		return failed(kie.ClassifyCreate(err))

@@ -51,6 +51,8 @@ type Store struct {
 	taskSaved atomic.Pointer[TaskSaved] // OnTaskSaved's watcher
 	group     group                     // concurrent writes committed together (batch.go)
 	turns     turns                     // job progress and sellers' transactions take turns (turns.go)
+	// unrecorded holds a place for every KIE task on its way to the disk (TaskSlot).
+	unrecorded chan struct{}
 }
 
 // Options tune Open.
@@ -125,7 +127,7 @@ func OpenFile(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: opt.Now, readOnly: opt.ReadOnly}
+	s := &Store{db: db, now: opt.Now, readOnly: opt.ReadOnly, unrecorded: make(chan struct{}, Unrecorded)}
 	if !opt.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,6 +15,27 @@ import (
 // ErrStaleTask means the job no longer waits for the task of that generation attempt: the
 // attempt ran out of time or the job's failure was decided. The task is not recorded.
 var ErrStaleTask = errors.New("the job no longer waits for this attempt's task")
+
+// Unrecorded is how many KIE tasks may be on their way at once — createTask sent, or answered
+// and its id not yet on disk (TaskSlot). Each is a task a crash at that moment pays for twice.
+const Unrecorded = 2
+
+// TaskSlot waits for a place among the Unrecorded tasks on their way, for a generator about to
+// send createTask, and returns the function that gives it back once the task is recorded (or
+// none was created). KIE's createTask has no idempotency key: a crash pays again for every task
+// KIE has answered and the disk does not hold yet. A short way to the disk is not enough on its
+// own: jobs that move together (a burst, a group commit) send createTask together, and their
+// answers arrive within a fraction of one fsync — so this bounds how many can be at risk at
+// once, whatever the timing. ctx ends the wait.
+func (s *Store) TaskSlot(ctx context.Context) (func(), error) {
+	select {
+	case s.unrecorded <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-s.unrecorded }) }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("store: waiting to create a task: %w", ctx.Err())
+	}
+}
 
 // RecordTask stores the task KIE created for a job's generation attempt (its GenAttempts when
 // the attempt began), from where createTask's answer arrives and before anything else is done

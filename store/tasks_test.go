@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -198,4 +199,47 @@ func jobsEqual(a, b messages.Job) bool {
 		return false
 	}
 	return (fa == nil) == (fb == nil) && (fa == nil || *fa == *fb)
+}
+
+// No more than Unrecorded tasks are ever on their way to the disk: the next generator waits for
+// a place, or gives up when its attempt does.
+func TestTaskSlotBoundsTasksOnTheirWay(t *testing.T) {
+	s := open(t)
+	var done []func()
+	for range Unrecorded {
+		d, err := s.TaskSlot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.TaskSlot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a slot beyond %d: %v, want a wait that ends with the attempt", Unrecorded, err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		d, err := s.TaskSlot(context.Background())
+		if err == nil {
+			d()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("a slot beyond %d was given at once (%v)", Unrecorded, err)
+	default:
+	}
+	done[0]()
+	done[0]() // giving a place back twice frees it once
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TaskSlot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TaskSlot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("with %d places taken again: %v, want none left", Unrecorded, err)
+	}
 }
