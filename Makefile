@@ -26,13 +26,14 @@ test: vet chromium
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 # The crash test: the built bot is killed with SIGKILL at random moments while sellers order
-# jobs and KIE fails; it exits non-zero if anything was lost or charged twice. The short version
-# also runs inside `make test` (testkit/torture).
+# jobs and KIE fails, then as KIE answers the last createTask of bursts of 50 sellers confirming
+# at once; it exits non-zero if anything was lost or charged twice, or a burst cost KIE more than
+# 2 tasks twice. The short version also runs inside `make test` (testkit/torture).
 torture: build
 	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 30 -kills 24 -terms 2
 
 torture-short: build
-	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 8 -kills 5 -terms 1 -min-up 300ms -max-up 1200ms -job-timeout 1m
+	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 8 -kills 5 -terms 1 -min-up 300ms -max-up 1200ms -job-timeout 1m -bursts 1 -burst-size 20 -max-recreated -1
 
 # Fuzz targets as package:Target. `go test -fuzz` takes one target in one package per run, so
 # `make fuzz` runs them one after another, each for FUZZTIME. Their seed corpora run in `make

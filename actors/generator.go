@@ -3,12 +3,14 @@ package actors
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/anthdm/hollywood/actor"
 
 	"neurocards/kie"
 	"neurocards/messages"
+	"neurocards/store"
 	"neurocards/telegram"
 )
 
@@ -54,11 +56,36 @@ func (g *generator) attempt(ctx context.Context, report func(messages.JobEvent))
 	if g.d.CallbackURL != nil {
 		callback = g.d.CallbackURL(g.job.ID)
 	}
+	// At most store.Unrecorded tasks are on their way to the disk at once, so a crash pays KIE
+	// twice for no more than that many, however many jobs create tasks together.
+	done, err := g.d.Store.TaskSlot(ctx)
+	if err != nil {
+		return failed(messages.Failure{Class: messages.Transient, Reason: messages.ReasonTimeout, Detail: err.Error()})
+	}
+	defer done()
 	id, err := g.d.KIE.CreateTask(ctx, g.job.Model, kind.TaskInput(g.job.Product, url), callback)
 	if err != nil {
 		return failed(kie.ClassifyCreate(err))
 	}
+	g.record(url, id)
 	return messages.TaskCreated{Run: g.run, TaskID: id}
+}
+
+// record writes the task KIE has just billed to disk before anything else is done with it — here,
+// not after a hop through the job's inbox behind its other work — so a crash from now on polls
+// this task instead of paying for another. The job hears TaskCreated either way: when the id
+// could not be written it records the task itself, and when the job no longer waits for it, it
+// ignores it as it would have.
+func (g *generator) record(url, taskID string) {
+	err := g.d.Store.RecordTask(g.job.ID, g.job.GenAttempts, url, taskID)
+	log := g.d.Log.With("job_id", g.job.ID, "task_id", taskID)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrStaleTask), errors.Is(err, store.ErrFinished):
+		log.Warn("KIE created a task the job no longer waits for; it is abandoned", "reason", err)
+	default:
+		log.Error("recording the task failed; the job records it", "err", err)
+	}
 }
 
 // readTaskOnce asks KIE about a task once, and says what it found as the job's event.

@@ -47,12 +47,15 @@ func liveJob(b *bolt.Bucket, id uint64) (messages.Job, error) {
 }
 
 // SaveJob persists a job that is still in flight. It refuses to touch a terminal job, so an actor
-// acting on a stale copy learns that the job ended elsewhere.
+// acting on a stale copy learns that the job ended elsewhere. A task the generator recorded
+// (RecordTask) that this copy has not heard of yet is kept. Concurrent saves share a commit.
 func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 	if j.Terminal() {
 		return j, fmt.Errorf("store: job %d: only its seller's session ends a job (UserTx.Finish)", j.ID)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	in := j
+	err := s.batch(func(tx *bolt.Tx) error {
+		j = in // the function may run more than once
 		b := tx.Bucket(bucketJobs)
 		cur, err := liveJob(b, j.ID)
 		if errors.Is(err, ErrFinished) {
@@ -61,8 +64,10 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 		if err != nil {
 			return err
 		}
+		keepTask(&j, cur)
 		j.UpdatedAt = s.now().UTC()
 		j.Reached = reached(cur, j.Stage, j.UpdatedAt)
+		s.noteTask(tx, j.ID, cur.TaskID, j.TaskID, time.Time{})
 		return put(b, u64key(j.ID), j)
 	})
 	return j, err
@@ -72,7 +77,8 @@ func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 // delivered) is done and its hold captured; a job with a failure is failed and its hold released
 // — in this transaction, with the terminal record, the active index and the notice still owed to
 // the seller. A job that already ended is returned as stored with ErrFinished, so each hold is
-// captured or released exactly once.
+// captured or released exactly once. A task recorded for the job that j has not heard of stays
+// on the record (SaveJob).
 func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
 	jobs := t.tx.Bucket(bucketJobs)
 	cur, err := liveJob(jobs, j.ID)
@@ -94,6 +100,7 @@ func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
 	if _, err := t.s.post(t.tx, &t.User, e); err != nil {
 		return cur, fmt.Errorf("store: job %d: %s: %w", j.ID, e.Type, err)
 	}
+	keepTask(&j, cur)
 	now := t.s.now().UTC()
 	j.Price, j.UserID, j.Parked = cur.Price, cur.UserID, false
 	j.UpdatedAt, j.FinishedAt = now, now
@@ -131,7 +138,7 @@ func reached(cur messages.Job, stage messages.Stage, now time.Time) messages.Sta
 // SetStatusMessage records the id of a job's status message, ended or not, so a restart can
 // still edit it.
 func (s *Store) SetStatusMessage(id uint64, messageID int) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
 		j, ok, err := get[messages.Job](b, u64key(id))
 		if err != nil || !ok {
@@ -145,7 +152,7 @@ func (s *Store) SetStatusMessage(id uint64, messageID int) error {
 // MarkNotified records that the seller has been told how the job ended (the failure message and
 // the status message's last edit were sent, or tried).
 func (s *Store) MarkNotified(j messages.Job) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketNotices).Delete(userJobKey(j.UserID, j.ID))
 	})
 }

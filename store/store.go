@@ -4,8 +4,9 @@
 // Who writes what: a seller's record, their ledger rows, their holds, captures and releases are
 // written only through a UserTx (WithUser), and only the seller's session actor opens one — it is
 // the single writer of its seller. A job actor writes its own progress (SaveJob: stage, task id,
-// attempts, status message) but never money; the poller writes the update offset. Everyone else
-// only reads.
+// attempts, status message) but never money, and its generator records a task the moment KIE
+// creates it (RecordTask); the poller writes the update offset. Everyone else only reads.
+// Concurrent writes of job progress and the offset share commits (batch.go).
 package store
 
 import (
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -44,9 +46,14 @@ const FileName = "neurocards.db"
 
 // Store is the bbolt-backed state of the bot. It is safe for concurrent use.
 type Store struct {
-	db       *bolt.DB
-	now      func() time.Time
-	readOnly bool
+	db        *bolt.DB
+	now       func() time.Time
+	readOnly  bool
+	taskSaved atomic.Pointer[TaskSaved] // OnTaskSaved's watcher
+	group     group                     // concurrent writes committed together (batch.go)
+	turns     turns                     // job progress and sellers' transactions take turns (turns.go)
+	// unrecorded holds a place for every KIE task on its way to the disk (TaskSlot).
+	unrecorded chan struct{}
 }
 
 // Options tune Open.
@@ -121,7 +128,7 @@ func OpenFile(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: opt.Now, readOnly: opt.ReadOnly}
+	s := &Store{db: db, now: opt.Now, readOnly: opt.ReadOnly, unrecorded: make(chan struct{}, Unrecorded)}
 	if !opt.ReadOnly {
 		err = db.Update(func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {
@@ -194,7 +201,7 @@ func (s *Store) Offset() (int64, error) {
 
 // SetOffset records that every update up to and including id has been handled. It never moves back.
 func (s *Store) SetOffset(id int64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if raw := b.Get([]byte("offset")); raw != nil && int64(binary.BigEndian.Uint64(raw)) >= id {
 			return nil

@@ -92,7 +92,7 @@ func (t *UserTx) Exists() bool { return t.exists }
 // user when fn returns nil. An error from fn rolls everything back and is returned as is.
 func (s *Store) WithUser(uid int64, fn func(t *UserTx) error) (User, error) {
 	var out User
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(false, func(tx *bolt.Tx) error {
 		u, ok, err := get[User](tx.Bucket(bucketUsers), i64key(uid))
 		if err != nil {
 			return err

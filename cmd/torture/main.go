@@ -1,6 +1,8 @@
 // Command torture is `make torture`: the crash test of neurocards. It runs the built binary as a
 // separate process against the testkit fakes in this process, kills it with SIGKILL at random
-// moments while sellers order jobs and KIE fails a share of calls, and prints what a crash cost.
+// moments while sellers order jobs and KIE fails a share of calls, then in bursts of sellers
+// confirming at once, each killed the moment KIE answers the burst's last createTask, and prints
+// what a crash cost — tasks KIE was paid for twice among it.
 // It exits 1 when any number that must be zero is not. See package neurocards/testkit/torture.
 package main
 
@@ -27,6 +29,9 @@ func realMain() int {
 	flag.DurationVar(&opt.MinUp, "min-up", 500*time.Millisecond, "shortest time the bot runs before a random kill")
 	flag.DurationVar(&opt.MaxUp, "max-up", 3*time.Second, "longest time the bot runs before a random kill")
 	flag.BoolVar(&opt.Aim, "aim", true, "aim every other kill at a stage no kill has hit yet")
+	flag.IntVar(&opt.Bursts, "bursts", 5, "bursts after the random kills: sellers confirm at once, the bot is killed as KIE answers the last createTask (negative: none)")
+	flag.IntVar(&opt.BurstSize, "burst-size", 50, "sellers confirming at once in a burst")
+	flag.IntVar(&opt.MaxRecreated, "max-recreated", 2, "tasks a burst may create again before the run fails (negative: only report)")
 	flag.DurationVar(&opt.JobTimeout, "job-timeout", 3*time.Minute, "NEUROCARDS_JOB_TIMEOUT for the bot")
 	flag.DurationVar(&opt.Timeout, "timeout", 15*time.Minute, "the whole run")
 	flag.Uint64Var(&opt.Seed, "seed", 0, "random seed (0: from the clock)")

@@ -68,6 +68,8 @@ type Server struct {
 	callbacks   []Callback
 	changed     chan struct{} // closed and replaced whenever a task is created
 	alt         int           // flips how optional fields are encoded (null vs "", number vs string)
+
+	answers answers // createTask answers with a task, and who watches them (answered.go)
 }
 
 type counted[T any] struct {
@@ -342,6 +344,9 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 		panic("kiefake: " + err.Error())
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// A length rather than chunks: once flushed, the client holds the whole answer even while the
+	// handler goes on (answered.go).
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }

@@ -177,38 +177,53 @@ func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	t, refusal := s.newTask(req.Model, req.CallBackURL, req.Input, string(raw), sc)
+	if refusal != nil {
+		writeJSON(w, refusal)
+		return
+	}
+	if sc.AnswerDelay > 0 {
+		select {
+		case <-time.After(sc.AnswerDelay):
+		case <-s.closed:
+		}
+	}
+	writeJSON(w, map[string]any{"code": 200, "msg": "success", "data": map[string]any{"taskId": t.ID}})
+	s.answered(w, t.ID)
+}
+
+// newTask creates the task a createTask call asks for, or returns the error body KIE answers
+// when the request names an unknown model or lacks the prompt or the image.
+func (s *Server) newTask(model, callbackURL string, input map[string]any, param string, sc Script) (*task, map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	field, known := s.models[req.Model]
+	field, known := s.models[model]
 	if !known {
-		writeJSON(w, errorBody(422, "The page does not exist or is not published"))
-		return
+		return nil, errorBody(422, "The page does not exist or is not published")
 	}
-	if p, _ := req.Input["prompt"].(string); strings.TrimSpace(p) == "" {
-		writeJSON(w, errorBody(422, "prompt is required"))
-		return
+	if p, _ := input["prompt"].(string); strings.TrimSpace(p) == "" {
+		return nil, errorBody(422, "prompt is required")
 	}
-	images, ok := imageURLs(req.Input[field])
+	images, ok := imageURLs(input[field])
 	if !ok {
-		writeJSON(w, errorBody(422, field+" is required"))
-		return
+		return nil, errorBody(422, field+" is required")
 	}
 
 	t := &task{
 		Task: Task{
 			ID:          randomHex(16),
-			Model:       req.Model,
-			Input:       req.Input,
-			CallbackURL: req.CallBackURL,
+			Model:       model,
+			Input:       input,
+			CallbackURL: callbackURL,
 			State:       "waiting",
 			CreatedAt:   time.Now(),
 		},
 		script:  sc,
-		param:   string(raw),
+		param:   param,
 		outcome: sc.Outcome,
 	}
 	ext, file, credits := "png", samplePNG, 4.0
-	if strings.Contains(req.Model, "video") {
+	if strings.Contains(model, "video") {
 		ext, file, credits = "mp4", sampleMP4, 60
 	}
 	t.ext, t.credits = t.outcome.Ext, credits
@@ -237,15 +252,7 @@ func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 		s.bg.Add(1)
 		go s.endAfter(t, sc.EndAfter)
 	}
-	if sc.AnswerDelay > 0 {
-		s.mu.Unlock()
-		select {
-		case <-time.After(sc.AnswerDelay):
-		case <-s.closed:
-		}
-		s.mu.Lock()
-	}
-	writeJSON(w, map[string]any{"code": 200, "msg": "success", "data": map[string]any{"taskId": t.ID}})
+	return t, nil
 }
 
 func (s *Server) endAfter(t *task, d time.Duration) {

@@ -216,8 +216,11 @@ func inFlightStages(jobs map[uint64]messages.Job) []messages.Stage {
 
 func (in interruption) describe() string {
 	what := "kill"
-	if in.graceful {
+	switch {
+	case in.graceful:
 		what = fmt.Sprintf("SIGTERM (stopped in %.2fs)", in.stop.Seconds())
+	case in.burst > 0:
+		what = fmt.Sprintf("kill as KIE answered the last createTask of burst %d", in.burst)
 	}
 	counts := map[messages.Stage]int{}
 	done := 0

@@ -48,6 +48,12 @@ type Result struct {
 	CheckOutput string       // what it printed
 	Check       store.Report // its --json report
 
+	// Bursts: sellers confirming at once, the bot killed as KIE answered the burst's last
+	// createTask (BurstKills of them), and what each cost.
+	Bursts       []BurstResult
+	BurstKills   int
+	MaxRecreated int // tasks a burst may create again (Options.MaxRecreated); negative: no bound
+
 	Tasks           int      // KIE tasks created
 	RepeatedTasks   []string // tasks created for a job whose task id was already persisted
 	UnsavedTasks    int      // tasks whose id a kill cut off before it was saved: paid, unavoidable
@@ -94,6 +100,10 @@ func (r *run) analyse(ctx context.Context, res *Result) error {
 			}
 			continue
 		}
+		if in.burst > 0 {
+			res.BurstKills++
+			continue
+		}
 		res.Kills++
 		for _, st := range inFlightStages(in.jobs) {
 			res.StagesHit[st]++
@@ -114,7 +124,9 @@ func (r *run) analyse(ctx context.Context, res *Result) error {
 
 	sends := r.deliveries(res)
 	r.lost(res, final, users, sends)
-	countTasks(res, r.kie.Tasks(), r.interruptions, final)
+	tasks := r.kie.Tasks()
+	countTasks(res, tasks, r.interruptions, final)
+	countBursts(res, r.bursts, tasks, final)
 	countDuplicates(res, sends, r.interruptions)
 	r.leaks(res)
 	return nil
@@ -437,6 +449,10 @@ func (res *Result) Problems() []string {
 	add(btoi(res.CheckExit != 0), "neurocards check exited %d with %d violations", res.CheckExit, len(res.Check.Violations))
 	add(len(res.RepeatedTasks), "%d KIE tasks created for a job whose task id was already persisted", len(res.RepeatedTasks))
 	add(res.UnmappedTasks, "%d KIE tasks name no job's photo", res.UnmappedTasks)
+	for _, b := range res.Bursts {
+		add(btoi(res.MaxRecreated >= 0 && b.Recreated > res.MaxRecreated), "burst %d: the restarted bot created %d of %d tasks again (at most %d may be)", b.N, b.Recreated, b.Jobs, res.MaxRecreated)
+		add(b.Jobs-b.Recreated-b.Resumed, "burst %d: %d jobs neither resumed their task nor created another", b.N, b.Jobs-b.Recreated-b.Resumed)
+	}
 	add(len(res.DupsUnexplained), "%d results delivered again without a kill to explain it", len(res.DupsUnexplained))
 	add(len(res.BackupErrors), "%d hot backups were broken", len(res.BackupErrors))
 	add(res.SlowStops, "%d graceful stops took over 10 s", res.SlowStops)
@@ -480,6 +496,29 @@ func (res *Result) Print(w io.Writer) {
 		res.Check.DoubleHolds, res.Check.DoubleCaptures, res.Check.DoubleReleases, res.CheckExit, len(res.Check.Violations))
 	fmt.Fprintf(w, "  KIE tasks:          %d created; %d for a job whose task id was already persisted; %d cut off before their id was saved (%d of them by a SIGTERM)\n",
 		res.Tasks, len(res.RepeatedTasks), res.UnsavedTasks, res.UnsavedByTerm)
+	if len(res.Bursts) > 0 {
+		var saved, again, resumed, killed, unsaved []string
+		for _, b := range res.Bursts {
+			saved = append(saved, fmt.Sprintf("%d/%d", b.Saved, b.Jobs))
+			var ms []string
+			for _, d := range b.Unsaved {
+				ms = append(ms, fmt.Sprintf("%.1f", float64(d.Microseconds())/1000))
+			}
+			unsaved = append(unsaved, fmt.Sprintf("burst %d (answers over %d ms): %s", b.N, b.Spread.Milliseconds(), strings.Join(ms, ", ")))
+			again = append(again, strconv.Itoa(b.Recreated))
+			resumed = append(resumed, strconv.Itoa(b.Resumed))
+			killed = append(killed, fmt.Sprintf("%.1f", float64(b.Killed.Microseconds())/1000))
+		}
+		fmt.Fprintf(w, "  bursts:             %d × %d sellers confirming at once, the bot killed as KIE answered the last createTask (%s ms later)\n",
+			len(res.Bursts), res.Bursts[0].Jobs, strings.Join(killed, ", "))
+		bound := "no bound"
+		if res.MaxRecreated >= 0 {
+			bound = fmt.Sprintf("at most %d each", res.MaxRecreated)
+		}
+		fmt.Fprintf(w, "                      task ids on disk at the kill %s; tasks created twice %s (%s); resumed and delivered %s\n",
+			strings.Join(saved, ", "), strings.Join(again, ", "), bound, strings.Join(resumed, ", "))
+		fmt.Fprintf(w, "                      ids not on disk were answered this many ms before the last: %s\n", strings.Join(unsaved, "; "))
+	}
 	fmt.Fprintf(w, "  deliveries:         %d results sent; %d jobs' results sent more than once: %d after a kill between the send and its record, %d unexplained\n",
 		res.Deliveries, res.Duplicates, res.DupsExplained, len(res.DupsUnexplained))
 	fmt.Fprintf(w, "  updates resent:     %d earlier updates delivered again by Telegram\n", res.Resent)

@@ -144,3 +144,46 @@ func TestKillsThatHitNoJobFailTheRun(t *testing.T) {
 		t.Errorf("problems %q", p)
 	}
 }
+
+// TestCountBursts: a burst job whose id was not on disk at the kill and got a second task after
+// the restart was paid twice; one delivered from its first task was resumed; too many of the
+// first kind fail the run.
+func TestCountBursts(t *testing.T) {
+	done := func(id uint64, taskID string) messages.Job {
+		return messages.Job{ID: id, Stage: messages.StageDelivered, Outcome: messages.OutcomeDone, TaskID: taskID}
+	}
+	b := burst{n: 1, size: 4, killed: 2 * time.Millisecond,
+		tasks: map[string]time.Time{"a": at(10), "b": at(60), "c": at(95), "d": at(100)},
+		kill: killed(1, 100, 110, false, submitted(1, "a"), submitted(2, "b"),
+			messages.Job{ID: 3, Stage: messages.StageUploading}, messages.Job{ID: 4, Stage: messages.StageUploading})}
+	tasks := []kiefake.Task{
+		task("a", "job-1", 10, "success"), task("b", "job-2", 60, "success"),
+		task("c", "job-3", 95, "success"), task("d", "job-4", 100, "success"),
+		task("c2", "job-3", 130, "success"), task("d2", "job-4", 140, "success"),
+	}
+	final := map[uint64]messages.Job{1: done(1, "a"), 2: done(2, "b"), 3: done(3, "c2"), 4: done(4, "d2")}
+	res := Result{Jobs: 4, MaxRecreated: 2}
+	countBursts(&res, []burst{b}, tasks, final)
+	got := res.Bursts[0]
+	if got.Jobs != 4 || got.Saved != 2 || got.Recreated != 2 || got.Resumed != 2 || got.Spread != 90*time.Millisecond {
+		t.Fatalf("burst: %+v", got)
+	}
+	if len(got.Unsaved) != 2 || got.Unsaved[0] != 0 || got.Unsaved[1] != 5*time.Millisecond {
+		t.Errorf("unsaved answered before the last: %v, want [0s 5ms]", got.Unsaved)
+	}
+	if p := res.Problems(); len(p) != 0 {
+		t.Errorf("two tasks created again are allowed: %q", p)
+	}
+	res.Bursts[0].Recreated, res.Bursts[0].Resumed = 3, 1
+	if p := res.Problems(); len(p) != 1 || p[0] != "burst 1: the restarted bot created 3 of 4 tasks again (at most 2 may be)" {
+		t.Errorf("problems %q", p)
+	}
+	res.MaxRecreated = -1
+	if p := res.Problems(); len(p) != 0 {
+		t.Errorf("with no bound, the count is only reported: %q", p)
+	}
+	res.Bursts[0].Recreated, res.Bursts[0].Resumed = 2, 1
+	if p := res.Problems(); len(p) != 1 || p[0] != "burst 1: 1 jobs neither resumed their task nor created another" {
+		t.Errorf("problems %q", p)
+	}
+}

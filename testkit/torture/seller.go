@@ -100,31 +100,42 @@ func (sl *seller) play(ctx context.Context, keepGoing func() bool) {
 // order is the whole flow: kind, photo, text or skip, Generate (sometimes tapped twice), then
 // the wait for the result.
 func (sl *seller) order(ctx context.Context, kind string, after int) (outcome, error) {
-	ask, err := sl.step(ctx, "the photo request", after, textHas("📸"), func() error { return sl.tap("k:" + kind) })
+	confirm, err := sl.prepare(ctx, kind, after)
 	if err != nil {
 		return outcome{}, err
+	}
+	return sl.generate(ctx, kind, confirm, sl.r.chance(0.3))
+}
+
+// prepare goes up to the confirmation: kind, photo, text or skip. It returns the confirmation,
+// whose Generate button orders the job.
+func (sl *seller) prepare(ctx context.Context, kind string, after int) (tgfake.Message, error) {
+	ask, err := sl.step(ctx, "the photo request", after, textHas("📸"), func() error { return sl.tap("k:" + kind) })
+	if err != nil {
+		return tgfake.Message{}, err
 	}
 	askText, err := sl.step(ctx, "the description request", ask.ID, hasPrefix("skip:"), func() error {
 		sl.sent(sl.s.SendPhoto(sl.photo, 0, 0, ""))
 		return nil
 	})
 	if err != nil {
-		return outcome{}, err
+		return tgfake.Message{}, err
 	}
 	skip := askText.Button("skip:")
-	confirm, err := sl.step(ctx, "the confirmation", askText.ID, hasPrefix("ok:"), func() error {
+	return sl.step(ctx, "the confirmation", askText.ID, hasPrefix("ok:"), func() error {
 		if sl.r.chance(0.3) {
 			return sl.tap(skip)
 		}
 		sl.sent(sl.s.Send(fmt.Sprintf("Товар %d: кружка керамическая, 350 мл", sl.id)))
 		return nil
 	})
-	if err != nil {
-		return outcome{}, err
-	}
+}
+
+// generate taps Generate on the confirmation (twice when double is set, as an impatient seller
+// does) and waits for the job's status message, then for how the job ended.
+func (sl *seller) generate(ctx context.Context, kind string, confirm tgfake.Message, double bool) (outcome, error) {
 	ok := confirm.Button("ok:")
-	double := sl.r.chance(0.3)
-	_, err = sl.step(ctx, "the status message", confirm.ID, isStatus(kind), func() error {
+	_, err := sl.step(ctx, "the status message", confirm.ID, isStatus(kind), func() error {
 		if err := sl.tap(ok); err != nil {
 			return err
 		}

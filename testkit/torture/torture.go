@@ -42,12 +42,21 @@ type Options struct {
 	MinUp, MaxUp time.Duration
 	// Aim makes every other kill wait until a hot backup shows a job in a stage no kill has hit
 	// yet, so a run covers every stage, not only the long ones.
-	Aim        bool
-	JobTimeout time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
-	Timeout    time.Duration // the whole run; default 10 min
-	Seed       uint64        // 0: from the clock
-	WorkDir    string        // data directory and bot logs; default a new temporary directory
-	Out        io.Writer     // progress lines; default none
+	Aim bool
+	// Bursts is how many times, after the random kills, BurstSize sellers confirm at once and
+	// the bot is killed the moment KIE answers the burst's last createTask; default 5, negative
+	// for none.
+	Bursts, BurstSize int
+	// MaxRecreated is how many of a burst's tasks the restarted bot may create again before the
+	// run fails: the last answer's id cannot reach the disk before a kill at that very moment,
+	// and one more may be on its way; default 2. How many ids are on their way depends on the
+	// machine's speed, so a negative value only reports the count (the short run in `make test`).
+	MaxRecreated int
+	JobTimeout   time.Duration // NEUROCARDS_JOB_TIMEOUT; default 3 min
+	Timeout      time.Duration // the whole run; default 10 min
+	Seed         uint64        // 0: from the clock
+	WorkDir      string        // data directory and bot logs; default a new temporary directory
+	Out          io.Writer     // progress lines; default none
 }
 
 func (o *Options) defaults() {
@@ -65,6 +74,15 @@ func (o *Options) defaults() {
 	}
 	if o.MaxUp < o.MinUp {
 		o.MaxUp = max(o.MinUp, 3*time.Second)
+	}
+	if o.Bursts == 0 {
+		o.Bursts = 5
+	}
+	if o.BurstSize <= 0 {
+		o.BurstSize = 50
+	}
+	if o.MaxRecreated == 0 {
+		o.MaxRecreated = 2
 	}
 	if o.JobTimeout <= 0 {
 		o.JobTimeout = 3 * time.Minute
@@ -93,6 +111,7 @@ type interruption struct {
 	jobs      map[uint64]messages.Job
 	before    map[uint64]messages.Job // a graceful stop's: a hot backup just before SIGTERM
 	aimed     string                  // the stage the kill waited for, if it was aimed
+	burst     int                     // the burst whose last createTask answer the kill followed
 }
 
 // restartDelay is how long the bot stays dead after a kill.
@@ -112,6 +131,7 @@ type run struct {
 	token   string
 
 	interruptions []interruption
+	bursts        []burst
 	backups       atomic.Int64
 	resent        atomic.Int64
 	backupErrors  []string
@@ -219,10 +239,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		"GORACE=atexit_sleep_ms=0", // a bot built with -race: no pause at exit, so stop times are the bot's own
 	}
 	r.bot = &botProcess{bin: opt.Binary, env: env, logPath: filepath.Join(work, "bot.log")}
-	res := &Result{Seed: opt.Seed, Sellers: opt.Sellers, WorkDir: work, Logs: r.bot.logPath, DataDir: r.dataDir}
+	res := &Result{Seed: opt.Seed, Sellers: opt.Sellers, WorkDir: work, Logs: r.bot.logPath, DataDir: r.dataDir, MaxRecreated: opt.MaxRecreated}
 
-	r.logf("torture: seed %d, %d sellers, %d kills, %d graceful restarts; data %s, bot logs %s",
-		opt.Seed, opt.Sellers, opt.Kills, opt.Terms, r.dataDir, r.bot.logPath)
+	r.logf("torture: seed %d, %d sellers, %d kills, %d graceful restarts, %d bursts of %d; data %s, bot logs %s",
+		opt.Seed, opt.Sellers, opt.Kills, opt.Terms, max(opt.Bursts, 0), opt.BurstSize, r.dataDir, r.bot.logPath)
 	r.kie.Script(r.kieScript)
 	if err := r.bot.start(); err != nil {
 		return nil, err
@@ -255,6 +275,12 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	r.awaitSellers(ctx, sellersDone, stopSellers)
 	stopChaos()
 	chaosDone.Wait()
+	if runErr == nil {
+		runErr = r.awaitQuiet(ctx)
+	}
+	if runErr == nil {
+		runErr = r.playBursts(ctx)
+	}
 	if runErr == nil {
 		runErr = r.awaitQuiet(ctx)
 	}
