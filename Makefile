@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox demo chromium test vet race torture torture-short bench fuzz clean
+.PHONY: build sandbox demo chromium test vet torture torture-short fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
