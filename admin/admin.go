@@ -95,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /backup", s.backup)
+	profiles(mux)
 	return s.authorize(mux)
 }
 

@@ -59,7 +59,8 @@ type Task struct {
 	Model       string
 	Input       map[string]any
 	CallbackURL string
-	Polls       int // recordInfo calls for this task
+	Polls       int       // recordInfo calls for this task
+	LastPolled  time.Time // the latest of them
 	State       string
 	CreatedAt   time.Time
 }
@@ -299,6 +300,7 @@ func (s *Server) handleRecordInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.Polls++
+	t.LastPolled = time.Now()
 	if !t.ended() {
 		s.advance(t)
 	}
