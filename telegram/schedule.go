@@ -1,0 +1,315 @@
+package telegram
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// worth orders what waits for Telegram's budget (about 30 messages a second to all chats, one a
+// second to each): what the seller waits for goes first.
+type worth int
+
+const (
+	reply  worth = iota // answers to the seller's own actions, results, outcomes (Post, SendFile)
+	status              // a new status message (PostStatus)
+	edit                // a status edit (PostEdit): last, and only the newest text of a message
+	worths
+)
+
+// posted is a call waiting in its chat's queue. run gets the turn it runs in.
+type posted struct {
+	run func(t *turn)
+	// Edits only: the message, and what to do instead when a newer edit of it replaces this one.
+	messageID  int
+	superseded func()
+}
+
+// turn is a chat's right to send, held by one posted call at a time so that a chat's messages
+// never overtake each other within a worth and are spaced as Telegram wants. A turn starts with
+// one slot of the global budget; every further message in the same turn (a 429 sent again)
+// waits for another.
+type turn struct {
+	chat  *chat
+	worth worth
+	slot  bool
+}
+
+type turnKey struct{}
+
+// turnOf is the turn ctx runs in, if it is one for chatID.
+func turnOf(ctx context.Context, chatID int64) *turn {
+	t, _ := ctx.Value(turnKey{}).(*turn)
+	if t == nil || t.chat.id != chatID {
+		return nil
+	}
+	return t
+}
+
+// waiter is an entry in the line for the global budget: a chat waiting to start a turn, or a turn
+// waiting for another slot.
+type waiter struct {
+	chat  *chat
+	worth worth
+	grant func() // called with g.mu held when the slot is granted
+}
+
+// Post queues op to run after every op posted earlier for the same chat at the same worth, so the
+// seller sees replies in the order they were decided. Posted ops are answers to the seller's own
+// actions: nothing else goes to Telegram before them. Each op gets a context bounded by twice the
+// call timeout, from when it starts.
+func (g *Gateway) Post(chatID int64, op func(ctx context.Context)) { g.post(chatID, reply, op) }
+
+// PostStatus is Post for a new status message: it goes after the seller's answers and results,
+// before status edits.
+func (g *Gateway) PostStatus(chatID int64, op func(ctx context.Context)) {
+	g.post(chatID, status, op)
+}
+
+// PostEdit queues op, an edit of message messageID in chatID, at the lowest worth: it goes when
+// nothing of more worth waits for the budget. An edit only ever needs the newest text, so while
+// op waits, a later PostEdit of the same message takes its place, and op is then called with
+// superseded set — it must send nothing, only account for the edit that will not be made.
+func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Context, superseded bool)) {
+	p := &posted{
+		run:        g.timed(func(ctx context.Context) { op(ctx, false) }),
+		messageID:  messageID,
+		superseded: func() { op(context.Background(), true) },
+	}
+	g.mu.Lock()
+	c := g.chatLocked(chatID)
+	for i, q := range c.queues[edit] {
+		if q.messageID == messageID {
+			c.queues[edit][i] = p
+			g.mu.Unlock()
+			q.superseded()
+			return
+		}
+	}
+	g.enqueue(c, edit, p)
+	g.mu.Unlock()
+}
+
+func (g *Gateway) post(chatID int64, w worth, op func(ctx context.Context)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op)})
+}
+
+// timed runs op in a turn with a context bounded by twice the call timeout from its start, and
+// survives its panic.
+func (g *Gateway) timed(op func(ctx context.Context)) func(t *turn) {
+	return func(t *turn) {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), turnKey{}, t), 2*g.cfg.CallTimeout)
+		defer cancel()
+		defer func() {
+			if v := recover(); v != nil {
+				g.log.Error("telegram: posted call panicked", "panic", fmt.Sprint(v))
+			}
+		}()
+		op(ctx)
+	}
+}
+
+// inTurn runs call in a turn of chatID at worth w, waiting for it in the chat's queue: a call
+// made outside a posted op (a result being uploaded) keeps the chat's order and spacing too.
+func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	p := &posted{run: func(t *turn) { done <- call(context.WithValue(ctx, turnKey{}, t)) }}
+	g.mu.Lock()
+	c := g.chatLocked(chatID)
+	g.enqueue(c, w, p)
+	g.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	i := slices.Index(c.queues[w], p)
+	if i < 0 {
+		// Its turn has come: the call sees ctx ended and says so.
+		g.mu.Unlock()
+		return <-done
+	}
+	// Still queued: take it out, so a call given up on is never made.
+	c.queues[w] = slices.Delete(c.queues[w], i, i+1)
+	g.settle(c)
+	g.mu.Unlock()
+	return ctx.Err()
+}
+
+// enqueue adds p to the chat's queue and gets the chat in line for the budget. Needs g.mu.
+func (g *Gateway) enqueue(c *chat, w worth, p *posted) {
+	if c.pending() == 0 && !c.running {
+		g.busy++
+	}
+	c.queues[w] = append(c.queues[w], p)
+	if c.waiting != nil && w < c.waiting.Value.(*waiter).worth {
+		// Waiting behind less worthy chats: move up to the worth of what it now has to send.
+		g.line[c.waiting.Value.(*waiter).worth].Remove(c.waiting)
+		c.waiting = nil
+	}
+	g.ready(c)
+}
+
+// ready gets a chat with something to send in line for the budget once its spacing and any 429
+// pause have passed. Needs g.mu.
+func (g *Gateway) ready(c *chat) {
+	if c.running || c.waiting != nil || c.timer != nil || c.pending() == 0 {
+		return
+	}
+	now := time.Now()
+	if at := laterOf(c.next, c.notBefore); at.After(now) {
+		c.timer = time.AfterFunc(at.Sub(now), func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			c.timer = nil
+			g.ready(c)
+		})
+		return
+	}
+	w := c.best()
+	c.waiting = g.line[w].PushBack(&waiter{chat: c, worth: w, grant: func() { g.start(c) }})
+	g.pump()
+}
+
+// start begins a chat's turn with the slot just granted: its most worthy call runs. Needs g.mu.
+func (g *Gateway) start(c *chat) {
+	c.waiting = nil
+	if c.pending() == 0 {
+		return // settle took it out of line when it had nothing left; never granted then
+	}
+	w := c.best()
+	p := c.queues[w][0]
+	c.queues[w][0] = nil
+	c.queues[w] = c.queues[w][1:]
+	c.running = true
+	t := &turn{chat: c, worth: w, slot: true}
+	go func() {
+		p.run(t)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		c.running = false
+		c.lastUsed = time.Now()
+		g.settle(c)
+	}()
+}
+
+// settle lines the chat up again if it has more to send, or takes it out of line and counts it
+// idle. Needs g.mu.
+func (g *Gateway) settle(c *chat) {
+	if c.pending() > 0 {
+		g.ready(c)
+		return
+	}
+	if c.waiting != nil {
+		g.line[c.waiting.Value.(*waiter).worth].Remove(c.waiting)
+		c.waiting = nil
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	if c.running {
+		return
+	}
+	if g.busy--; g.busy == 0 && g.idle != nil {
+		close(g.idle)
+		g.idle = nil
+	}
+}
+
+// pump grants the budget's slots to the line, most worthy first and in order of arrival within a
+// worth, and arms itself for the next slot. Needs g.mu.
+func (g *Gateway) pump() {
+	for {
+		var first *list.Element
+		for w := range worths {
+			if first = g.line[w].Front(); first != nil {
+				break
+			}
+		}
+		if first == nil {
+			return
+		}
+		now := time.Now()
+		r := g.global.ReserveN(now, 1)
+		if d := r.DelayFrom(now); d > 0 {
+			r.CancelAt(now)
+			if g.pumping == nil {
+				g.pumping = time.AfterFunc(d, func() {
+					g.mu.Lock()
+					defer g.mu.Unlock()
+					g.pumping = nil
+					g.pump()
+				})
+			}
+			return
+		}
+		wt := first.Value.(*waiter)
+		g.line[wt.worth].Remove(first)
+		wt.grant()
+	}
+}
+
+// slot waits, inside turn t, for the chat's spacing and a slot of the global budget, for a
+// message after the turn's first.
+func (g *Gateway) slot(ctx context.Context, t *turn) error {
+	c := t.chat
+	g.mu.Lock()
+	wait := time.Until(laterOf(c.next, c.notBefore))
+	g.mu.Unlock()
+	if wait > 0 {
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	granted := make(chan struct{})
+	g.mu.Lock()
+	el := g.line[t.worth].PushBack(&waiter{chat: c, worth: t.worth, grant: func() { close(granted) }})
+	g.pump()
+	g.mu.Unlock()
+	select {
+	case <-granted:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-granted:
+		return nil
+	default:
+		g.line[t.worth].Remove(el)
+		return ctx.Err()
+	}
+}
+
+// pending counts the calls queued for the chat.
+func (c *chat) pending() int {
+	n := 0
+	for _, q := range c.queues {
+		n += len(q)
+	}
+	return n
+}
+
+// best is the most worthy of the chat's queued calls.
+func (c *chat) best() worth {
+	for w, q := range c.queues {
+		if len(q) > 0 {
+			return worth(w)
+		}
+	}
+	return edit
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
