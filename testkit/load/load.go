@@ -114,6 +114,10 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := &run{opt: opt, dataDir: filepath.Join(work, "data")}
+	if _, err := os.Stat(r.dataDir); err == nil {
+		// Its jobs would name tasks the fresh fake KIE never heard of.
+		return nil, fmt.Errorf("load: %s holds an earlier run's data: give an empty -work-dir", r.dataDir)
+	}
 	r.secrets = testkit.Secrets{BotToken: "4242:" + secret() + secret(), KIEKey: "kie-" + secret(), AdminToken: secret()}
 	r.tg = tgfake.New(r.secrets.BotToken)
 	defer r.tg.Close()

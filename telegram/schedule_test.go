@@ -1,0 +1,190 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"neurocards/testkit"
+	"neurocards/testkit/tgfake"
+)
+
+// spend uses up the gateway's global budget now, so what is posted next waits in line for it.
+func spend(g *Gateway) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.global.Allow() {
+	}
+}
+
+func flush(t *testing.T, g *Gateway) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := g.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// When the budget is short, the seller's answers and results go first, new status messages next
+// and status edits last, whatever the order they were posted in.
+func TestWorthOrdersTheBudget(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	g, err := New(Config{Token: testkit.BotToken, APIURL: tg.URL(), PerSec: 10, PerChat: time.Millisecond, CallTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chats = 4
+	status := make([]int, chats)
+	for i := range chats {
+		tg.Seller(int64(i+1), "ru", "S")
+		id, err := g.Send(context.Background(), int64(i+1), "status 0:00", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status[i] = id
+	}
+	spend(g)
+	for i := range chats {
+		chat := int64(i + 1)
+		g.PostEdit(chat, status[i], func(ctx context.Context, superseded bool) {
+			if !superseded {
+				g.Edit(ctx, chat, status[i], "edit", nil)
+			}
+		})
+		g.PostStatus(chat, func(ctx context.Context) { g.Send(ctx, chat, "new status", nil) })
+		g.Post(chat, func(ctx context.Context) { g.Send(ctx, chat, "answer", nil) })
+	}
+	flush(t, g)
+	var order []string
+	for _, c := range tg.Calls("") {
+		switch {
+		case c.Method == "editMessageText":
+			order = append(order, "edit")
+		case c.Method == "sendMessage" && c.Fields["text"] != "status 0:00":
+			order = append(order, c.Fields["text"])
+		}
+	}
+	want := strings.Repeat("answer ", chats) + strings.Repeat("new status ", chats) + strings.Repeat("edit ", chats)
+	if got := strings.Join(order, " ") + " "; got != want {
+		t.Errorf("sent in the order\n  %s\nwant\n  %s", got, want)
+	}
+}
+
+// Only the newest text of a status message is ever sent: an edit still waiting is replaced by a
+// later one of the same message, and its op is told so.
+func TestEditsOfOneMessageCoalesce(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	s := tg.Seller(1, "ru", "S")
+	g := newGateway(t, tg, time.Second)
+	id, err := g.Send(context.Background(), 1, "0:00", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The chat's spacing holds the edits back for a second: all but the last are replaced.
+	var mu sync.Mutex
+	var superseded, made []string
+	for i := 1; i <= 5; i++ {
+		text := fmt.Sprintf("0:%02d", i)
+		g.PostEdit(1, id, func(ctx context.Context, skip bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if skip {
+				superseded = append(superseded, text)
+				return
+			}
+			made = append(made, text)
+			if err := g.Edit(ctx, 1, id, text, nil); err != nil {
+				t.Errorf("edit %s: %v", text, err)
+			}
+		})
+	}
+	flush(t, g)
+	if got := strings.Join(made, " "); got != "0:05" {
+		t.Errorf("edits made: %q, want only the newest", got)
+	}
+	if got := strings.Join(superseded, " "); got != "0:01 0:02 0:03 0:04" {
+		t.Errorf("edits replaced: %q", got)
+	}
+	if n := tg.CountCalls("editMessageText", 1); n != 1 {
+		t.Errorf("Telegram got %d edits, want 1", n)
+	}
+	if m, _ := s.Last(); m.Text != "0:05" {
+		t.Errorf("the status shows %q", m.Text)
+	}
+}
+
+// A result uploaded outside any posted op still takes its turn in the chat, as an answer: it
+// goes before the status message and the edit waiting there, and after the chat's spacing.
+func TestResultGoesBeforeWaitingStatus(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	tg.Seller(1, "ru", "S")
+	g := newGateway(t, tg, 300*time.Millisecond)
+	id, err := g.Send(context.Background(), 1, "0:00", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.PostEdit(1, id, func(ctx context.Context, skip bool) {
+		if !skip {
+			g.Edit(ctx, 1, id, "0:03", nil)
+		}
+	})
+	g.PostStatus(1, func(ctx context.Context) { g.Send(ctx, 1, "second job accepted", nil) })
+	file := t.TempDir() + "/card.png"
+	if err := os.WriteFile(file, testkit.Photo(64, 64), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.SendFile(context.Background(), 1, FilePhoto, file, "your card", nil); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, g)
+	calls := tg.Calls("")
+	var order []string
+	for _, c := range calls {
+		if c.ChatID == 1 && c.Status == 200 && c.Method != "getMe" {
+			order = append(order, c.Method)
+		}
+	}
+	if got := strings.Join(order, " "); got != "sendMessage sendPhoto sendMessage editMessageText" {
+		t.Errorf("order: %s", got)
+	}
+	for i := 1; i < len(calls); i++ {
+		if gap := calls[i].At.Sub(calls[i-1].At); gap < 280*time.Millisecond {
+			t.Errorf("%s came %v after %s: the chat's spacing is 300ms", calls[i].Method, gap, calls[i-1].Method)
+		}
+	}
+}
+
+// A call given up on while it waits for its turn is never made, and the chat goes on.
+func TestCallGivenUpWhileWaitingIsNotMade(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	s := tg.Seller(1, "ru", "S")
+	g := newGateway(t, tg, 500*time.Millisecond)
+	if _, err := g.Send(context.Background(), 1, "first", nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := g.Send(ctx, 1, "too late", nil); err == nil {
+		t.Fatal("a send that waited past its deadline succeeded")
+	}
+	if _, err := g.Send(context.Background(), 1, "third", nil); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, g)
+	var texts []string
+	for _, m := range s.BotMessages() {
+		texts = append(texts, m.Text)
+	}
+	if got := strings.Join(texts, ", "); got != "first, third" {
+		t.Errorf("the seller got: %s", got)
+	}
+}
