@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +35,13 @@ func realMain() int {
 	rss := flag.Int64("max-rss", 300, "target: MB resident with all jobs waiting (0: not judged)")
 	peak := flag.Int64("max-peak", 400, "target: MB peak resident (0: not judged)")
 	flag.DurationVar(&opt.Targets.Reread, "max-reread", 3*time.Second, "target: every task read again this soon after the restart (0: not judged)")
+	flag.Func("env", "K=V added to the bot's environment, e.g. GOMEMLIMIT=250MiB (repeatable)", func(kv string) error {
+		if !strings.Contains(kv, "=") {
+			return fmt.Errorf("%q is not K=V", kv)
+		}
+		opt.Env = append(opt.Env, kv)
+		return nil
+	})
 	quiet := flag.Bool("q", false, "print only the report")
 	flag.Parse()
 	opt.Targets.RSS, opt.Targets.Peak = *rss<<20, *peak<<20

@@ -232,8 +232,27 @@ func (r *run) allWaiting(ctx context.Context, res *Result) error {
 	})
 }
 
-// reread waits until every running task has been read since the restart.
+// reread waits until every running task has been read since the restart, and notes the most
+// goroutines the restarted bot ran meanwhile.
 func (r *run) reread(ctx context.Context, res *Result, restarted time.Time) error {
+	stop := make(chan struct{})
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n, err := r.goroutines(ctx); err == nil {
+				res.RestartGoroutines = max(res.RestartGoroutines, n)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	defer func() { close(stop); <-counted }()
 	return r.until(ctx, 10*time.Millisecond, func() (bool, error) {
 		c := r.kie.Census(restarted)
 		if c.Running() > 0 && c.ReadSince >= c.Running() {

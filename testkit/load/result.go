@@ -22,6 +22,8 @@ type Result struct {
 	Peak        int64         // the highest resident set of any of the bot's processes
 	Reread      time.Duration // from the restart until every running task was read again
 	RereadTasks int           // how many tasks were running then
+	// RestartGoroutines is the most goroutines the restarted bot was seen running meanwhile.
+	RestartGoroutines int
 	Stop        time.Duration // the final SIGTERM's
 
 	Confirmed, Delivered int
@@ -104,7 +106,8 @@ func (res *Result) Print(w io.Writer) {
 	if res.Targets.Reread > 0 {
 		reread = fmt.Sprintf(" (target ≤ %v)", res.Targets.Reread)
 	}
-	fmt.Fprintf(w, "  every task read again after   %.2fs from the restart after SIGKILL%s, %d tasks\n", res.Reread.Seconds(), reread, res.RereadTasks)
+	fmt.Fprintf(w, "  every task read again after   %.2fs from the restart after SIGKILL%s, %d tasks, up to %d goroutines\n",
+		res.Reread.Seconds(), reread, res.RereadTasks, res.RestartGoroutines)
 	fmt.Fprintf(w, "  videos delivered              %d of %d (%d confirmed; %d KIE tasks; %d Bot API calls)\n", res.Delivered, res.Sellers, res.Confirmed, res.Tasks, res.Sends)
 	fmt.Fprintf(w, "  confirm → video               %s\n", res.Waits)
 	for _, text := range slices.Sorted(maps.Keys(res.Failures)) {
