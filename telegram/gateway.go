@@ -138,9 +138,12 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   32,
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConns:        100,
+			MaxIdleConnsPerHost: 32,
+			// Telegram takes about 30 messages a second, so a few dozen connections carry every
+			// call; beyond them, calls queue for one instead of each dialling its own.
+			MaxConnsPerHost:       64,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
