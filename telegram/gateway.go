@@ -4,7 +4,6 @@
 package telegram
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -96,9 +95,10 @@ type Gateway struct {
 	busy      int           // chats with calls queued or running
 	idle      chan struct{} // closed when busy drops to 0; nil when nobody waits
 	// line is who waits for a slot of the global budget, by worth (schedule.go); pumping is
-	// armed for the next slot while someone waits.
-	line    [worths]*list.List
+	// armed for the next slot while someone waits; seq numbers posted calls.
+	line    [worths]line
 	pumping *time.Timer
+	seq     uint64
 }
 
 // chat is the per-chat state: the blocked flag, the spacing and a 429's pause, and the queues of
@@ -110,9 +110,9 @@ type chat struct {
 	notBefore time.Time // a 429's pause
 	next      time.Time // the per-chat spacing: nothing before this
 	queues    [worths][]*posted
-	running   bool          // a call holds the chat's turn
-	waiting   *list.Element // the chat's place in the line for the budget
-	timer     *time.Timer   // armed until its spacing or pause has passed
+	running   bool        // a call holds the chat's turn
+	waiting   *waiter     // the chat's place in the line for the budget
+	timer     *time.Timer // armed until its spacing or pause has passed
 	lastUsed  time.Time
 }
 
@@ -164,9 +164,6 @@ func New(cfg Config) (*Gateway, error) {
 		log:      cfg.Logger,
 		global:   rate.NewLimiter(refill, burst),
 		chats:    map[int64]*chat{},
-	}
-	for w := range g.line {
-		g.line[w] = list.New()
 	}
 	b, err := bot.New(cfg.Token,
 		bot.WithServerURL(cfg.APIURL),

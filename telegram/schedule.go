@@ -1,7 +1,7 @@
 package telegram
 
 import (
-	"container/list"
+	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -19,9 +19,11 @@ const (
 	worths
 )
 
-// posted is a call waiting in its chat's queue. run gets the turn it runs in.
+// posted is a call waiting in its chat's queue. run gets the turn it runs in; seq is its place
+// in the order calls were posted in, which the line for the budget keeps within a worth.
 type posted struct {
 	run func(t *turn)
+	seq uint64
 	// Edits only: the message, and what to do instead when a newer edit of it replaces this one.
 	messageID  int
 	superseded func()
@@ -34,6 +36,7 @@ type posted struct {
 type turn struct {
 	chat  *chat
 	worth worth
+	seq   uint64 // the call's place in the posting order
 	slot  bool
 }
 
@@ -53,8 +56,38 @@ func turnOf(ctx context.Context, chatID int64) *turn {
 type waiter struct {
 	chat  *chat
 	worth worth
+	seq   uint64 // the posting order of the call it waits for: oldest first within a worth
 	grant func() // called with g.mu held when the slot is granted
+	index int    // in its worth's heap
 }
+
+// line is the waiters of one worth, oldest call first.
+type line []*waiter
+
+func (l line) Len() int           { return len(l) }
+func (l line) Less(i, j int) bool { return l[i].seq < l[j].seq }
+func (l line) Swap(i, j int) {
+	l[i], l[j] = l[j], l[i]
+	l[i].index, l[j].index = i, j
+}
+func (l *line) Push(x any) {
+	w := x.(*waiter)
+	w.index = len(*l)
+	*l = append(*l, w)
+}
+func (l *line) Pop() any {
+	old := *l
+	w := old[len(old)-1]
+	old[len(old)-1] = nil
+	*l = old[:len(old)-1]
+	return w
+}
+
+// join puts w in line for the budget. Needs g.mu.
+func (g *Gateway) join(w *waiter) { heap.Push(&g.line[w.worth], w) }
+
+// leave takes w out of the line. Needs g.mu.
+func (g *Gateway) leave(w *waiter) { heap.Remove(&g.line[w.worth], w.index) }
 
 // Post queues op to run after every op posted earlier for the same chat at the same worth, so the
 // seller sees replies in the order they were decided. Posted ops are answers to the seller's own
@@ -75,6 +108,7 @@ func (g *Gateway) PostStatus(chatID int64, op func(ctx context.Context)) {
 func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Context, superseded bool)) {
 	p := &posted{
 		run:        g.timed(func(ctx context.Context) { op(ctx, false) }),
+		seq:        g.nextSeq(),
 		messageID:  messageID,
 		superseded: func() { op(context.Background(), true) },
 	}
@@ -82,6 +116,7 @@ func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Cont
 	c := g.chatLocked(chatID)
 	for i, q := range c.queues[edit] {
 		if q.messageID == messageID {
+			p.seq = q.seq // the newest text takes the older one's place
 			c.queues[edit][i] = p
 			g.mu.Unlock()
 			q.superseded()
@@ -95,7 +130,19 @@ func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Cont
 func (g *Gateway) post(chatID int64, w worth, op func(ctx context.Context)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op)})
+	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op), seq: g.nextSeqLocked()})
+}
+
+// nextSeq numbers a posted call.
+func (g *Gateway) nextSeq() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.nextSeqLocked()
+}
+
+func (g *Gateway) nextSeqLocked() uint64 {
+	g.seq++
+	return g.seq
 }
 
 // timed runs op in a turn with a context bounded by twice the call timeout from its start, and
@@ -119,6 +166,7 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 	done := make(chan error, 1)
 	p := &posted{run: func(t *turn) { done <- call(context.WithValue(ctx, turnKey{}, t)) }}
 	g.mu.Lock()
+	p.seq = g.nextSeqLocked()
 	c := g.chatLocked(chatID)
 	g.enqueue(c, w, p)
 	g.mu.Unlock()
@@ -147,9 +195,9 @@ func (g *Gateway) enqueue(c *chat, w worth, p *posted) {
 		g.busy++
 	}
 	c.queues[w] = append(c.queues[w], p)
-	if c.waiting != nil && w < c.waiting.Value.(*waiter).worth {
-		// Waiting behind less worthy chats: move up to the worth of what it now has to send.
-		g.line[c.waiting.Value.(*waiter).worth].Remove(c.waiting)
+	if c.waiting != nil && w < c.waiting.worth {
+		// Waiting behind less worthy calls: move up to the worth of what it now has to send.
+		g.leave(c.waiting)
 		c.waiting = nil
 	}
 	g.ready(c)
@@ -172,7 +220,8 @@ func (g *Gateway) ready(c *chat) {
 		return
 	}
 	w := c.best()
-	c.waiting = g.line[w].PushBack(&waiter{chat: c, worth: w, grant: func() { g.start(c) }})
+	c.waiting = &waiter{chat: c, worth: w, seq: c.queues[w][0].seq, grant: func() { g.start(c) }}
+	g.join(c.waiting)
 	g.pump()
 }
 
@@ -187,7 +236,7 @@ func (g *Gateway) start(c *chat) {
 	c.queues[w][0] = nil
 	c.queues[w] = c.queues[w][1:]
 	c.running = true
-	t := &turn{chat: c, worth: w, slot: true}
+	t := &turn{chat: c, worth: w, seq: p.seq, slot: true}
 	go func() {
 		p.run(t)
 		g.mu.Lock()
@@ -206,7 +255,7 @@ func (g *Gateway) settle(c *chat) {
 		return
 	}
 	if c.waiting != nil {
-		g.line[c.waiting.Value.(*waiter).worth].Remove(c.waiting)
+		g.leave(c.waiting)
 		c.waiting = nil
 	}
 	if c.timer != nil {
@@ -222,13 +271,15 @@ func (g *Gateway) settle(c *chat) {
 	}
 }
 
-// pump grants the budget's slots to the line, most worthy first and in order of arrival within a
-// worth, and arms itself for the next slot. Needs g.mu.
+// pump grants the budget's slots to the line, most worthy first and, within a worth, the call
+// posted first — a chat's next call keeps the age it was posted with, so a seller's video is not
+// sent behind every edit posted after it — and arms itself for the next slot. Needs g.mu.
 func (g *Gateway) pump() {
 	for {
-		var first *list.Element
+		var first *waiter
 		for w := range worths {
-			if first = g.line[w].Front(); first != nil {
+			if g.line[w].Len() > 0 {
+				first = g.line[w][0]
 				break
 			}
 		}
@@ -249,9 +300,8 @@ func (g *Gateway) pump() {
 			}
 			return
 		}
-		wt := first.Value.(*waiter)
-		g.line[wt.worth].Remove(first)
-		wt.grant()
+		g.leave(first)
+		first.grant()
 	}
 }
 
@@ -268,8 +318,9 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 		}
 	}
 	granted := make(chan struct{})
+	w := &waiter{chat: c, worth: t.worth, seq: t.seq, grant: func() { close(granted) }}
 	g.mu.Lock()
-	el := g.line[t.worth].PushBack(&waiter{chat: c, worth: t.worth, grant: func() { close(granted) }})
+	g.join(w)
 	g.pump()
 	g.mu.Unlock()
 	select {
@@ -283,7 +334,7 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 	case <-granted:
 		return nil
 	default:
-		g.line[t.worth].Remove(el)
+		g.leave(w)
 		return ctx.Err()
 	}
 }
