@@ -103,12 +103,12 @@ func (g *Gateway) PostStatus(chatID int64, op func(ctx context.Context)) {
 
 // PostEdit queues op, an edit of message messageID in chatID, at the lowest worth: it goes when
 // nothing of more worth waits for the budget. An edit only ever needs the newest text, so while
-// op waits, a later PostEdit of the same message takes its place, and op is then called with
-// superseded set — it must send nothing, only account for the edit that will not be made.
+// op waits, a later PostEdit of the same message takes its place (and its place in line), and op
+// is then called at once, on that PostEdit's goroutine, with superseded set: it must send
+// nothing, only account for the edit that will not be made.
 func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Context, superseded bool)) {
 	p := &posted{
 		run:        g.timed(func(ctx context.Context) { op(ctx, false) }),
-		seq:        g.nextSeq(),
 		messageID:  messageID,
 		superseded: func() { op(context.Background(), true) },
 	}
@@ -116,13 +116,14 @@ func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Cont
 	c := g.chatLocked(chatID)
 	for i, q := range c.queues[edit] {
 		if q.messageID == messageID {
-			p.seq = q.seq // the newest text takes the older one's place
+			p.seq = q.seq
 			c.queues[edit][i] = p
 			g.mu.Unlock()
 			q.superseded()
 			return
 		}
 	}
+	p.seq = g.nextSeq()
 	g.enqueue(c, edit, p)
 	g.mu.Unlock()
 }
@@ -130,17 +131,11 @@ func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Cont
 func (g *Gateway) post(chatID int64, w worth, op func(ctx context.Context)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op), seq: g.nextSeqLocked()})
+	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op), seq: g.nextSeq()})
 }
 
-// nextSeq numbers a posted call.
+// nextSeq numbers a posted call. Needs g.mu.
 func (g *Gateway) nextSeq() uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.nextSeqLocked()
-}
-
-func (g *Gateway) nextSeqLocked() uint64 {
 	g.seq++
 	return g.seq
 }
@@ -166,7 +161,7 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 	done := make(chan error, 1)
 	p := &posted{run: func(t *turn) { done <- call(context.WithValue(ctx, turnKey{}, t)) }}
 	g.mu.Lock()
-	p.seq = g.nextSeqLocked()
+	p.seq = g.nextSeq()
 	c := g.chatLocked(chatID)
 	g.enqueue(c, w, p)
 	g.mu.Unlock()
@@ -182,8 +177,13 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 		g.mu.Unlock()
 		return <-done
 	}
-	// Still queued: take it out, so a call given up on is never made.
+	// Still queued: take it out, so a call given up on is never made, and line the chat up again
+	// for what it has left.
 	c.queues[w] = slices.Delete(c.queues[w], i, i+1)
+	if c.waiting != nil {
+		g.leave(c.waiting)
+		c.waiting = nil
+	}
 	g.settle(c)
 	g.mu.Unlock()
 	return ctx.Err()
@@ -229,7 +229,7 @@ func (g *Gateway) ready(c *chat) {
 func (g *Gateway) start(c *chat) {
 	c.waiting = nil
 	if c.pending() == 0 {
-		return // settle took it out of line when it had nothing left; never granted then
+		return // not reached: a chat with nothing queued is out of line (settle)
 	}
 	w := c.best()
 	p := c.queues[w][0]
