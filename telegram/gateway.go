@@ -94,9 +94,12 @@ type Gateway struct {
 	calls     int
 	busy      int           // chats with calls queued or running
 	idle      chan struct{} // closed when busy drops to 0; nil when nobody waits
-	// line is who waits for a slot of the global budget, by worth (schedule.go); pumping is
-	// armed for the next slot while someone waits; seq numbers posted calls.
+	// line is the chats waiting for a slot of the global budget, by worth, and again the turns
+	// under way waiting for another (schedule.go); turns counts those under way; pumping is armed
+	// for the next slot while someone waits; seq numbers posted calls.
 	line    [worths]line
+	again   []*waiter
+	turns   int
 	pumping *time.Timer
 	seq     uint64
 }

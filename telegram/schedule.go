@@ -19,6 +19,12 @@ const (
 	worths
 )
 
+// maxTurns bounds the calls under way at once, whatever the budget allows: the rest wait as queue
+// entries, not goroutines, and a restart's burst of status edits does not become thousands of
+// requests in flight. Real calls take a fraction of a second, so this carries far more than
+// Telegram's 30 messages a second.
+const maxTurns = 64
+
 // posted is a call waiting in its chat's queue. run gets the turn it runs in; seq is its place
 // in the order calls were posted in, which the line for the budget keeps within a worth.
 type posted struct {
@@ -236,6 +242,7 @@ func (g *Gateway) start(c *chat) {
 	c.queues[w][0] = nil
 	c.queues[w] = c.queues[w][1:]
 	c.running = true
+	g.turns++
 	t := &turn{chat: c, worth: w, seq: p.seq, slot: true}
 	go func() {
 		p.run(t)
@@ -243,7 +250,9 @@ func (g *Gateway) start(c *chat) {
 		defer g.mu.Unlock()
 		c.running = false
 		c.lastUsed = time.Now()
+		g.turns--
 		g.settle(c)
+		g.pump()
 	}()
 }
 
@@ -271,18 +280,14 @@ func (g *Gateway) settle(c *chat) {
 	}
 }
 
-// pump grants the budget's slots to the line, most worthy first and, within a worth, the call
-// posted first — a chat's next call keeps the age it was posted with, so a seller's video is not
-// sent behind every edit posted after it — and arms itself for the next slot. Needs g.mu.
+// pump grants the budget's slots: first to turns under way that need another (a 429 sent again),
+// then to the line, most worthy first and, within a worth, the call posted first — a chat's next
+// call keeps the age it was posted with, so a seller's video is not sent behind every edit posted
+// after it — while fewer than maxTurns calls are under way. It arms itself for the next slot.
+// Needs g.mu.
 func (g *Gateway) pump() {
 	for {
-		var first *waiter
-		for w := range worths {
-			if g.line[w].Len() > 0 {
-				first = g.line[w][0]
-				break
-			}
-		}
+		first := g.next()
 		if first == nil {
 			return
 		}
@@ -300,9 +305,30 @@ func (g *Gateway) pump() {
 			}
 			return
 		}
-		g.leave(first)
+		if len(g.again) > 0 && g.again[0] == first {
+			g.again[0] = nil
+			g.again = g.again[1:]
+		} else {
+			g.leave(first)
+		}
 		first.grant()
 	}
+}
+
+// next is who gets the next slot, nil when nobody may have one now. Needs g.mu.
+func (g *Gateway) next() *waiter {
+	if len(g.again) > 0 {
+		return g.again[0]
+	}
+	if g.turns >= maxTurns {
+		return nil // a turn ending pumps again
+	}
+	for w := range worths {
+		if g.line[w].Len() > 0 {
+			return g.line[w][0]
+		}
+	}
+	return nil
 }
 
 // slot waits, inside turn t, for the chat's spacing and a slot of the global budget, for a
@@ -320,7 +346,7 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 	granted := make(chan struct{})
 	w := &waiter{chat: c, worth: t.worth, seq: t.seq, grant: func() { close(granted) }}
 	g.mu.Lock()
-	g.join(w)
+	g.again = append(g.again, w)
 	g.pump()
 	g.mu.Unlock()
 	select {
@@ -334,7 +360,7 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 	case <-granted:
 		return nil
 	default:
-		g.leave(w)
+		g.again = slices.DeleteFunc(g.again, func(x *waiter) bool { return x == w })
 		return ctx.Err()
 	}
 }

@@ -188,3 +188,42 @@ func TestCallGivenUpWhileWaitingIsNotMade(t *testing.T) {
 		t.Errorf("the seller got: %s", got)
 	}
 }
+
+// However much the budget allows, at most maxTurns calls are under way at once; the rest wait
+// in their chats' queues and all of them run in the end.
+func TestCallsUnderWayAreBounded(t *testing.T) {
+	tg := tgfake.New(testkit.BotToken)
+	defer tg.Close()
+	g := newGateway(t, tg, time.Millisecond)
+	const chats = 3 * maxTurns
+	var mu sync.Mutex
+	under, most, ran := 0, 0, 0
+	release, full := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	for i := range chats {
+		g.Post(int64(i+1), func(context.Context) {
+			mu.Lock()
+			under++
+			most = max(most, under)
+			if under == maxTurns {
+				once.Do(func() { close(full) })
+			}
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			under--
+			ran++
+			mu.Unlock()
+		})
+	}
+	select {
+	case <-full:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fewer than maxTurns calls ever got under way")
+	}
+	close(release)
+	flush(t, g)
+	if most != maxTurns || ran != chats {
+		t.Errorf("at most %d calls under way (want %d), %d of %d ran", most, maxTurns, ran, chats)
+	}
+}

@@ -176,12 +176,12 @@ func (r *run) play(ctx context.Context, res *Result) error {
 	if err := pause(ctx, r.opt.Settle); err != nil {
 		return err
 	}
-	res.RSSWaiting = r.mem.sample()
+	res.RSSWaiting, _ = r.mem.sample()
 	res.Goroutines, _ = r.goroutines(ctx)
 	res.HeapProfile = r.saveProfile(ctx, "heap?gc=1", filepath.Join(res.WorkDir, "heap-waiting.pb.gz"))
 	r.logf("RSS %s with all waiting, %d goroutines; SIGKILL and restart", mb(res.RSSWaiting), res.Goroutines)
 
-	r.mem.sample()
+	_, res.PeakRamp = r.mem.sample()
 	r.bot.Kill()
 	restarted := time.Now()
 	if err := r.bot.Start(); err != nil {
@@ -190,6 +190,7 @@ func (r *run) play(ctx context.Context, res *Result) error {
 	if err := r.reread(ctx, res, restarted); err != nil {
 		return err
 	}
+	_, res.PeakRestart = r.mem.sample()
 	r.logf("every running task read again %.2fs after the restart; waiting for the videos", res.Reread.Seconds())
 	return r.allFinished(ctx, res)
 }
@@ -300,7 +301,8 @@ func (r *run) until(ctx context.Context, tick time.Duration, done func() (bool, 
 			return err
 		}
 		if time.Since(said) > 5*time.Second {
-			r.logf("%s; RSS %s", progress(), mb(r.mem.sample()))
+			rss, _ := r.mem.sample()
+			r.logf("%s; RSS %s", progress(), mb(rss))
 			said = time.Now()
 		}
 		select {

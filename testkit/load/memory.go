@@ -44,7 +44,6 @@ type watch struct {
 	pid  func() int
 	mu   sync.Mutex
 	peak int64
-	last int64
 }
 
 func (w *watch) run(stop <-chan struct{}, tick time.Duration) {
@@ -60,21 +59,21 @@ func (w *watch) run(stop <-chan struct{}, tick time.Duration) {
 	}
 }
 
-// sample reads the bot's memory now; it returns the resident set (0 if the bot is not running).
-func (w *watch) sample() int64 {
+// sample reads the bot's memory now: the running process's resident set and its peak so far (0
+// when no bot is running).
+func (w *watch) sample() (rss, hwm int64) {
 	pid := w.pid()
 	if pid == 0 {
-		return 0
+		return 0, 0
 	}
 	rss, hwm, err := procMemory(pid)
 	if err != nil {
-		return 0 // between a kill and the next start
+		return 0, 0 // between a kill and the next start
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.last = rss
 	w.peak = max(w.peak, rss, hwm)
-	return rss
+	return rss, hwm
 }
 
 // highest is the highest resident set seen in any of the bot's processes so far.

@@ -20,6 +20,8 @@ type Result struct {
 	Goroutines  int           // the bot's goroutines then
 	HeapProfile string        // the bot's heap profile then, if it could be fetched
 	Peak        int64         // the highest resident set of any of the bot's processes
+	PeakRamp    int64         // the first process's peak, up to the kill: the ramp
+	PeakRestart int64         // the second process's peak when every task had been read again
 	Reread      time.Duration // from the restart until every running task was read again
 	RereadTasks int           // how many tasks were running then
 	// RestartGoroutines is the most goroutines the restarted bot was seen running meanwhile.
@@ -101,7 +103,8 @@ func (res *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "  all %d waiting on KIE after   %.1fs\n", res.Sellers, res.Ramp.Seconds())
 	fmt.Fprintf(w, "  RSS with all waiting          %s%s, %d goroutines, %.1f KB per job\n", mb(res.RSSWaiting), target(res.Targets.RSS),
 		res.Goroutines, float64(res.RSSWaiting)/1024/float64(max(1, res.Sellers)))
-	fmt.Fprintf(w, "  peak RSS                      %s%s\n", mb(res.Peak), target(res.Targets.Peak))
+	fmt.Fprintf(w, "  peak RSS                      %s%s: %s in the ramp, %s in the restart until every task was read\n",
+		mb(res.Peak), target(res.Targets.Peak), mb(res.PeakRamp), mb(res.PeakRestart))
 	reread := ""
 	if res.Targets.Reread > 0 {
 		reread = fmt.Sprintf(" (target ≤ %v)", res.Targets.Reread)
