@@ -46,14 +46,12 @@ func liveJob(b *bolt.Bucket, id uint64) (messages.Job, error) {
 }
 
 // SaveJob persists a job that is still in flight. It refuses to touch a terminal job, so an actor
-// acting on a stale copy learns that the job ended elsewhere. Jobs save their progress often and
-// each save waits for its commit, so saves made at about the same time share one commit (bbolt's
-// Batch, up to 10 ms later) instead of queueing for a disk sync each.
+// acting on a stale copy learns that the job ended elsewhere.
 func (s *Store) SaveJob(j messages.Job) (messages.Job, error) {
 	if j.Terminal() {
 		return j, fmt.Errorf("store: job %d: only its seller's session ends a job (UserTx.Finish)", j.ID)
 	}
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
 		cur, err := liveJob(b, j.ID)
 		if errors.Is(err, ErrFinished) {
@@ -115,9 +113,9 @@ func (t *UserTx) Finish(j messages.Job) (messages.Job, error) {
 }
 
 // SetStatusMessage records the id of a job's status message, ended or not, so a restart can
-// still edit it. Like SaveJob, it shares its commit with others made at the same time.
+// still edit it.
 func (s *Store) SetStatusMessage(id uint64, messageID int) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJobs)
 		j, ok, err := get[messages.Job](b, u64key(id))
 		if err != nil || !ok {
@@ -129,9 +127,9 @@ func (s *Store) SetStatusMessage(id uint64, messageID int) error {
 }
 
 // MarkNotified records that the seller has been told how the job ended (the failure message and
-// the status message's last edit were sent, or tried). Like SaveJob, it shares its commit.
+// the status message's last edit were sent, or tried).
 func (s *Store) MarkNotified(j messages.Job) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketNotices).Delete(userJobKey(j.UserID, j.ID))
 	})
 }

@@ -125,11 +125,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	r.kie = kiefake.New(r.secrets.KIEKey)
 	defer r.kie.Close()
 	r.kie.Lean()
-	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	// The fake calls the script from each createTask's own goroutine: draw from the shared source.
 	r.kie.Script(func(int, string, map[string]any) kiefake.Script {
 		length := opt.JobMin
 		if opt.JobMax > opt.JobMin {
-			length += time.Duration(rng.Int64N(int64(opt.JobMax - opt.JobMin)))
+			length += time.Duration(mrand.Int64N(int64(opt.JobMax - opt.JobMin)))
 		}
 		return kiefake.Script{Forever: true, EndAfter: length}
 	})
