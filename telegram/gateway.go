@@ -105,14 +105,15 @@ type Gateway struct {
 }
 
 // chat is the per-chat state: the blocked flag, the spacing and a 429's pause, and the queues of
-// posted calls by worth. Waiting costs a queue entry and a timer, not a goroutine: one runs only
+// posted calls: new messages in the order posted, and status edits. Waiting costs a queue entry and a timer, not a goroutine: one runs only
 // for the call that holds the chat's turn.
 type chat struct {
 	id        int64
 	blocked   bool
 	notBefore time.Time // a 429's pause
 	next      time.Time // the per-chat spacing: nothing before this
-	queues    [worths][]*posted
+	sends     []*posted
+	edits     []*posted
 	running   bool        // a call holds the chat's turn
 	waiting   *waiter     // the chat's place in the line for the budget
 	timer     *time.Timer // armed until its spacing or pause has passed

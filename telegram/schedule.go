@@ -28,17 +28,20 @@ const maxTurns = 64
 // posted is a call waiting in its chat's queue. run gets the turn it runs in; seq is its place
 // in the order calls were posted in, which the line for the budget keeps within a worth.
 type posted struct {
-	run func(t *turn)
-	seq uint64
+	run   func(t *turn)
+	seq   uint64
+	worth worth
 	// Edits only: the message, and what to do instead when a newer edit of it replaces this one.
 	messageID  int
 	superseded func()
 }
 
-// turn is a chat's right to send, held by one posted call at a time so that a chat's messages
-// never overtake each other within a worth and are spaced as Telegram wants. A turn starts with
-// one slot of the global budget; every further message in the same turn (a 429 sent again)
-// waits for another.
+// turn is a chat's right to send, held by one posted call at a time so that a chat's messages are
+// spaced as Telegram wants and never overtake each other: new messages go in the order they were
+// posted, whatever their worth (an apology never arrives before the "accepted" it follows), and
+// only edits, which change a message already there, wait behind them. A turn starts with one
+// slot of the global budget; every further message in the same turn (a 429 sent again) waits
+// for another.
 type turn struct {
 	chat  *chat
 	worth worth
@@ -95,14 +98,15 @@ func (g *Gateway) join(w *waiter) { heap.Push(&g.line[w.worth], w) }
 // leave takes w out of the line. Needs g.mu.
 func (g *Gateway) leave(w *waiter) { heap.Remove(&g.line[w.worth], w.index) }
 
-// Post queues op to run after every op posted earlier for the same chat at the same worth, so the
+// Post queues op to run after every op posted earlier for the same chat (edits aside), so the
 // seller sees replies in the order they were decided. Posted ops are answers to the seller's own
-// actions: nothing else goes to Telegram before them. Each op gets a context bounded by twice the
-// call timeout, from when it starts.
+// actions: across chats nothing goes to Telegram before them, and a chat with one waiting is
+// served as soon as one of them would be. Each op gets a context bounded by twice the call
+// timeout, from when it starts.
 func (g *Gateway) Post(chatID int64, op func(ctx context.Context)) { g.post(chatID, reply, op) }
 
-// PostStatus is Post for a new status message: it goes after the seller's answers and results,
-// before status edits.
+// PostStatus is Post for a new status message: across chats it goes after the sellers' answers
+// and results, before status edits; in its own chat, in the order posted.
 func (g *Gateway) PostStatus(chatID int64, op func(ctx context.Context)) {
 	g.post(chatID, status, op)
 }
@@ -115,29 +119,30 @@ func (g *Gateway) PostStatus(chatID int64, op func(ctx context.Context)) {
 func (g *Gateway) PostEdit(chatID int64, messageID int, op func(ctx context.Context, superseded bool)) {
 	p := &posted{
 		run:        g.timed(func(ctx context.Context) { op(ctx, false) }),
+		worth:      edit,
 		messageID:  messageID,
 		superseded: func() { op(context.Background(), true) },
 	}
 	g.mu.Lock()
 	c := g.chatLocked(chatID)
-	for i, q := range c.queues[edit] {
+	for i, q := range c.edits {
 		if q.messageID == messageID {
 			p.seq = q.seq
-			c.queues[edit][i] = p
+			c.edits[i] = p
 			g.mu.Unlock()
 			q.superseded()
 			return
 		}
 	}
 	p.seq = g.nextSeq()
-	g.enqueue(c, edit, p)
+	g.enqueue(c, p)
 	g.mu.Unlock()
 }
 
 func (g *Gateway) post(chatID int64, w worth, op func(ctx context.Context)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.enqueue(g.chatLocked(chatID), w, &posted{run: g.timed(op), seq: g.nextSeq()})
+	g.enqueue(g.chatLocked(chatID), &posted{run: g.timed(op), seq: g.nextSeq(), worth: w})
 }
 
 // nextSeq numbers a posted call. Needs g.mu.
@@ -165,11 +170,11 @@ func (g *Gateway) timed(op func(ctx context.Context)) func(t *turn) {
 // made outside a posted op (a result being uploaded) keeps the chat's order and spacing too.
 func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(ctx context.Context) error) error {
 	done := make(chan error, 1)
-	p := &posted{run: func(t *turn) { done <- call(context.WithValue(ctx, turnKey{}, t)) }}
+	p := &posted{run: func(t *turn) { done <- call(context.WithValue(ctx, turnKey{}, t)) }, worth: w}
 	g.mu.Lock()
 	p.seq = g.nextSeq()
 	c := g.chatLocked(chatID)
-	g.enqueue(c, w, p)
+	g.enqueue(c, p)
 	g.mu.Unlock()
 	select {
 	case err := <-done:
@@ -177,7 +182,7 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 	case <-ctx.Done():
 	}
 	g.mu.Lock()
-	i := slices.Index(c.queues[w], p)
+	i := slices.Index(c.sends, p)
 	if i < 0 {
 		// Its turn has come: the call sees ctx ended and says so.
 		g.mu.Unlock()
@@ -185,7 +190,7 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 	}
 	// Still queued: take it out, so a call given up on is never made, and line the chat up again
 	// for what it has left.
-	c.queues[w] = slices.Delete(c.queues[w], i, i+1)
+	c.sends = slices.Delete(c.sends, i, i+1)
 	if c.waiting != nil {
 		g.leave(c.waiting)
 		c.waiting = nil
@@ -196,12 +201,16 @@ func (g *Gateway) inTurn(ctx context.Context, chatID int64, w worth, call func(c
 }
 
 // enqueue adds p to the chat's queue and gets the chat in line for the budget. Needs g.mu.
-func (g *Gateway) enqueue(c *chat, w worth, p *posted) {
+func (g *Gateway) enqueue(c *chat, p *posted) {
 	if c.pending() == 0 && !c.running {
 		g.busy++
 	}
-	c.queues[w] = append(c.queues[w], p)
-	if c.waiting != nil && w < c.waiting.worth {
+	if p.worth == edit {
+		c.edits = append(c.edits, p)
+	} else {
+		c.sends = append(c.sends, p)
+	}
+	if c.waiting != nil && p.worth < c.waiting.worth {
 		// Waiting behind less worthy calls: move up to the worth of what it now has to send.
 		g.leave(c.waiting)
 		c.waiting = nil
@@ -225,22 +234,26 @@ func (g *Gateway) ready(c *chat) {
 		})
 		return
 	}
-	w := c.best()
-	c.waiting = &waiter{chat: c, worth: w, seq: c.queues[w][0].seq, grant: func() { g.start(c) }}
+	c.waiting = &waiter{chat: c, worth: c.best(), seq: c.head().seq, grant: func() { g.start(c) }}
 	g.join(c.waiting)
 	g.pump()
 }
 
-// start begins a chat's turn with the slot just granted: its most worthy call runs. Needs g.mu.
+// start begins a chat's turn with the slot just granted: its next call runs, with the worth of
+// the most worthy one waiting behind it. Needs g.mu.
 func (g *Gateway) start(c *chat) {
 	c.waiting = nil
 	if c.pending() == 0 {
 		return // not reached: a chat with nothing queued is out of line (settle)
 	}
-	w := c.best()
-	p := c.queues[w][0]
-	c.queues[w][0] = nil
-	c.queues[w] = c.queues[w][1:]
+	w, p := c.best(), c.head()
+	if len(c.sends) > 0 {
+		c.sends[0] = nil
+		c.sends = c.sends[1:]
+	} else {
+		c.edits[0] = nil
+		c.edits = c.edits[1:]
+	}
 	c.running = true
 	g.turns++
 	t := &turn{chat: c, worth: w, seq: p.seq, slot: true}
@@ -366,22 +379,24 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 }
 
 // pending counts the calls queued for the chat.
-func (c *chat) pending() int {
-	n := 0
-	for _, q := range c.queues {
-		n += len(q)
+func (c *chat) pending() int { return len(c.sends) + len(c.edits) }
+
+// head is the chat's next call: its oldest new message, or else its oldest edit.
+func (c *chat) head() *posted {
+	if len(c.sends) > 0 {
+		return c.sends[0]
 	}
-	return n
+	return c.edits[0]
 }
 
-// best is the most worthy of the chat's queued calls.
+// best is the worth the chat waits at: that of the most worthy call it has queued, since its
+// next call stands before it.
 func (c *chat) best() worth {
-	for w, q := range c.queues {
-		if len(q) > 0 {
-			return worth(w)
-		}
+	best := edit
+	for _, p := range c.sends {
+		best = min(best, p.worth)
 	}
-	return edit
+	return best
 }
 
 func laterOf(a, b time.Time) time.Time {

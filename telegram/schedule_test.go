@@ -30,8 +30,9 @@ func flush(t *testing.T, g *Gateway) {
 	}
 }
 
-// When the budget is short, the seller's answers and results go first, new status messages next
-// and status edits last, whatever the order they were posted in.
+// When the budget is short, the chats waiting with the seller's answers and results are served
+// first, those with new status messages next and those with only status edits last, whatever
+// the order they were posted in.
 func TestWorthOrdersTheBudget(t *testing.T) {
 	tg := tgfake.New(testkit.BotToken)
 	defer tg.Close()
@@ -39,25 +40,34 @@ func TestWorthOrdersTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const chats = 4
-	status := make([]int, chats)
-	for i := range chats {
-		tg.Seller(int64(i+1), "ru", "S")
-		id, err := g.Send(context.Background(), int64(i+1), "status 0:00", nil)
+	const each = 3 // chats with an edit (1–3), with a new status (4–6), with an answer (7–9)
+	status := map[int64]int{}
+	for chat := int64(1); chat <= each; chat++ {
+		tg.Seller(chat, "ru", "S")
+		id, err := g.Send(context.Background(), chat, "status 0:00", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		status[i] = id
+		status[chat] = id
+	}
+	for chat := int64(each + 1); chat <= 3*each; chat++ {
+		tg.Seller(chat, "ru", "S")
 	}
 	spend(g)
-	for i := range chats {
-		chat := int64(i + 1)
-		g.PostEdit(chat, status[i], func(ctx context.Context, superseded bool) {
+	for i := range int64(each) {
+		chat := 1 + i
+		g.PostEdit(chat, status[chat], func(ctx context.Context, superseded bool) {
 			if !superseded {
-				g.Edit(ctx, chat, status[i], "edit", nil)
+				g.Edit(ctx, chat, status[chat], "edit", nil)
 			}
 		})
+	}
+	for i := range int64(each) {
+		chat := each + 1 + i
 		g.PostStatus(chat, func(ctx context.Context) { g.Send(ctx, chat, "new status", nil) })
+	}
+	for i := range int64(each) {
+		chat := 2*each + 1 + i
 		g.Post(chat, func(ctx context.Context) { g.Send(ctx, chat, "answer", nil) })
 	}
 	flush(t, g)
@@ -65,13 +75,13 @@ func TestWorthOrdersTheBudget(t *testing.T) {
 	for _, c := range tg.Calls("") {
 		switch {
 		case c.Method == "editMessageText":
-			order = append(order, "edit")
+			order = append(order, fmt.Sprintf("edit@%d", c.ChatID))
 		case c.Method == "sendMessage" && c.Fields["text"] != "status 0:00":
-			order = append(order, c.Fields["text"])
+			order = append(order, fmt.Sprintf("%s@%d", c.Fields["text"], c.ChatID))
 		}
 	}
-	want := strings.Repeat("answer ", chats) + strings.Repeat("new status ", chats) + strings.Repeat("edit ", chats)
-	if got := strings.Join(order, " ") + " "; got != want {
+	want := "answer@7 answer@8 answer@9 new status@4 new status@5 new status@6 edit@1 edit@2 edit@3"
+	if got := strings.Join(order, " "); got != want {
 		t.Errorf("sent in the order\n  %s\nwant\n  %s", got, want)
 	}
 }
@@ -120,9 +130,10 @@ func TestEditsOfOneMessageCoalesce(t *testing.T) {
 	}
 }
 
-// A result uploaded outside any posted op still takes its turn in the chat, as an answer: it
-// goes before the status message and the edit waiting there, and after the chat's spacing.
-func TestResultGoesBeforeWaitingStatus(t *testing.T) {
+// In one chat, new messages go in the order they were posted whatever their worth — a result
+// uploaded outside any posted op after the status message goes after it — while an edit posted
+// before both waits behind them; and every message keeps the chat's spacing.
+func TestNewMessagesKeepTheirOrderEditsWait(t *testing.T) {
 	tg := tgfake.New(testkit.BotToken)
 	defer tg.Close()
 	tg.Seller(1, "ru", "S")
@@ -148,11 +159,11 @@ func TestResultGoesBeforeWaitingStatus(t *testing.T) {
 	calls := tg.Calls("")
 	var order []string
 	for _, c := range calls {
-		if c.ChatID == 1 && c.Status == 200 && c.Method != "getMe" {
+		if c.ChatID == 1 && c.Status == 200 {
 			order = append(order, c.Method)
 		}
 	}
-	if got := strings.Join(order, " "); got != "sendMessage sendPhoto sendMessage editMessageText" {
+	if got := strings.Join(order, " "); got != "sendMessage sendMessage sendPhoto editMessageText" {
 		t.Errorf("order: %s", got)
 	}
 	for i := 1; i < len(calls); i++ {
