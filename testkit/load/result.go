@@ -26,7 +26,7 @@ type Result struct {
 	RereadTasks int           // how many tasks were running then
 	// RestartGoroutines is the most goroutines the restarted bot was seen running meanwhile.
 	RestartGoroutines int
-	Stop        time.Duration // the final SIGTERM's
+	Stop              time.Duration // the final SIGTERM's
 
 	Confirmed, Delivered int
 	Waits                Percentiles    // confirm → video, of the videos delivered
