@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.buildVersion=$(VERSION)
 
-.PHONY: build sandbox demo chromium test vet torture torture-short fuzz clean
+.PHONY: build sandbox demo chromium test vet torture torture-short load fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/neurocards ./cmd/neurocards
@@ -34,6 +34,17 @@ torture: build
 
 torture-short: build
 	$(GO) run ./cmd/torture -bin bin/neurocards -sellers 8 -kills 5 -terms 1 -min-up 300ms -max-up 1200ms -job-timeout 1m -bursts 1 -burst-size 20 -max-recreated -1
+
+# The load run: the built bot carries SELLERS sellers whose KIE tasks take JOB_MIN–JOB_MAX, is
+# killed with SIGKILL while all of them wait and restarted, and prints its resident set, its peak,
+# how soon every task is read again, the videos delivered and confirm → video. It exits non-zero
+# when a video is missing, the check fails or a target is missed (README, "Load"). A short
+# version runs inside `make test` (testkit/load).
+SELLERS ?= 2000
+JOB_MIN ?= 90s
+JOB_MAX ?= 2m
+load: build
+	$(GO) run ./cmd/load -bin bin/neurocards -sellers $(SELLERS) -job-min $(JOB_MIN) -job-max $(JOB_MAX)
 
 # Fuzz targets as package:Target. `go test -fuzz` takes one target in one package per run, so
 # `make fuzz` runs them one after another, each for FUZZTIME. Their seed corpora run in `make

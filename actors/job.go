@@ -148,21 +148,29 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 	case cancelTimer:
 		a.stopTimer(eff.Timer)
 	case postStatus:
-		a.post(func(ctx context.Context) any {
+		e, self := a.e, a.self
+		a.d.Telegram.PostStatus(j.ChatID, func(ctx context.Context) {
 			id, err := a.d.Telegram.Send(ctx, j.ChatID, eff.Text, eff.Kb)
 			if err != nil {
 				log.Warn("sending the status message failed", "err", err)
 			}
-			return statusPosted{MessageID: id}
+			e.Send(self, statusPosted{MessageID: id})
 		})
 	case editStatus:
-		a.post(func(ctx context.Context) any {
+		// Edits go after everything else waiting for Telegram, and a newer edit of the message
+		// replaces one still waiting: only the newest text is sent, the replaced one is answered.
+		e, self := a.e, a.self
+		a.d.Telegram.PostEdit(j.ChatID, j.StatusMessageID, func(ctx context.Context, superseded bool) {
+			if superseded {
+				e.Send(self, sent{Edit: true})
+				return
+			}
 			err := a.d.Telegram.Edit(ctx, j.ChatID, j.StatusMessageID, eff.Text, eff.Kb)
 			gone := telegram.IsMessageGone(err)
 			if err != nil && !gone {
 				log.Warn("editing the status message failed", "err", err)
 			}
-			return sent{Edit: true, Retryable: err != nil && !gone && telegram.Classify(err).Retryable()}
+			e.Send(self, sent{Edit: true, Retryable: err != nil && !gone && telegram.Classify(err).Retryable()})
 		})
 	case say:
 		a.post(func(ctx context.Context) any {

@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /sellers/{id}/{op}", s.act)
 	mux.HandleFunc("GET /jobs", s.jobs)
 	mux.HandleFunc("GET /jobs/{id}", s.job)
+	profiles(mux)
 	return s.authorize(mux)
 }
 

@@ -62,6 +62,10 @@ type Client struct {
 	createTimeout time.Duration
 }
 
+// maxConnsPerHost bounds the connections to each KIE host: enough for hundreds of reads a
+// second at a real network's latency.
+const maxConnsPerHost = 64
+
 const maxAPIBody = 1 << 20 // an API answer is a few hundred bytes; anything near this is not KIE
 
 // New returns a Client for cfg.
@@ -99,7 +103,11 @@ func defaultTransport() *http.Transport {
 	// Starts once the request body is sent, so it bounds a silent server, not a long upload.
 	t.ResponseHeaderTimeout = 60 * time.Second
 	t.IdleConnTimeout = 90 * time.Second
-	t.MaxIdleConnsPerHost = 8
+	// Thousands of jobs read their tasks on their own timers (all at once after a restart): they
+	// share a bounded set of kept-alive connections and queue for one, rather than each dialling
+	// (and on a real KIE, shaking hands over TLS) and holding its own buffers and goroutines.
+	t.MaxConnsPerHost = maxConnsPerHost
+	t.MaxIdleConnsPerHost = maxConnsPerHost
 	return t
 }
 

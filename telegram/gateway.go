@@ -96,17 +96,31 @@ type Gateway struct {
 	chats     map[int64]*chat
 	onBlocked func(chatID int64)
 	calls     int
-	busy      int           // chats whose queue is being drained
+	busy      int           // chats with calls queued or running
 	idle      chan struct{} // closed when busy drops to 0; nil when nobody waits
+	// line is the chats waiting for a slot of the global budget, by worth, and again the turns
+	// under way waiting for another (schedule.go); turns counts those under way; pumping is armed
+	// for the next slot while someone waits; seq numbers posted calls.
+	line    [worths]line
+	again   []*waiter
+	turns   int
+	pumping *time.Timer
+	seq     uint64
 }
 
-// chat is the per-chat state: its rate limiter, a pause after a 429, and a FIFO of posted calls.
+// chat is the per-chat state: the blocked flag, the spacing and a 429's pause, and the queues of
+// posted calls: new messages in the order posted, and status edits. Waiting costs a queue entry and a timer, not a goroutine: one runs only
+// for the call that holds the chat's turn.
 type chat struct {
-	limiter   *rate.Limiter
+	id        int64
 	blocked   bool
-	notBefore time.Time
-	queue     []func(context.Context)
-	running   bool
+	notBefore time.Time // a 429's pause
+	next      time.Time // the per-chat spacing: nothing before this
+	sends     []*posted
+	edits     []*posted
+	running   bool        // a call holds the chat's turn
+	waiting   *waiter     // the chat's place in the line for the budget
+	timer     *time.Timer // armed until its spacing or pause has passed
 	lastUsed  time.Time
 }
 
@@ -132,9 +146,12 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   32,
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConns:        100,
+			MaxIdleConnsPerHost: 32,
+			// Telegram takes about 30 messages a second, so a few dozen connections carry every
+			// call; beyond them, calls queue for one instead of each dialling its own.
+			MaxConnsPerHost:       64,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
@@ -368,29 +385,35 @@ func (g *Gateway) libraryError(err error) {
 }
 
 // do runs one call of a Bot API method through the rate limits (when it is a message to a chat)
-// and the breaker, and counts it. A 429 pauses the chat for retry_after; ordinary messages then
-// try again, up to three times within ctx, while uploads return the error for their supervisor
-// to handle. Every method of the Gateway calls Telegram through do, so this is where the token
-// leaves its errors.
+// and the breaker, and counts it. A message to a chat runs in the chat's turn (schedule.go):
+// inside a posted op it has it already; anywhere else it waits for one as an answer to the
+// seller. A 429 pauses the chat for retry_after; ordinary messages then try again, up to three
+// times within ctx, while uploads return the error for their supervisor to handle. Every method
+// of the Gateway calls Telegram through do, so this is where the token leaves its errors.
 func (g *Gateway) do(ctx context.Context, method string, chatID int64, retry429 bool, call func(context.Context) error) error {
+	if chatID != 0 && turnOf(ctx, chatID) == nil {
+		return g.redact(g.inTurn(ctx, chatID, reply, func(ctx context.Context) error {
+			return g.try(ctx, method, chatID, retry429, call)
+		}))
+	}
 	return g.redact(g.try(ctx, method, chatID, retry429, call))
 }
 
 func (g *Gateway) try(ctx context.Context, method string, chatID int64, retry429 bool, call func(context.Context) error) error {
-	limited := chatID != 0
+	t := turnOf(ctx, chatID)
 	for attempt := 0; ; attempt++ {
-		if limited {
+		if t != nil {
 			if g.isBlocked(chatID) {
 				return ErrBlocked
 			}
-			if err := g.wait(ctx, chatID); err != nil {
+			if err := g.wait(ctx, t); err != nil {
 				return err
 			}
 		}
 		start := time.Now()
 		_, err := g.breaker.Execute(func() (any, error) { return nil, call(ctx) })
 		g.observe(method, err, time.Since(start))
-		if limited && errors.Is(err, bot.ErrorForbidden) {
+		if t != nil && errors.Is(err, bot.ErrorForbidden) {
 			g.block(chatID)
 		}
 		var tmr *bot.TooManyRequestsError
@@ -400,7 +423,7 @@ func (g *Gateway) try(ctx context.Context, method string, chatID int64, retry429
 			g.pause(chatID, after)
 			g.log.Warn("telegram rate limit", "chat_id", chatID, "retry_after", after)
 			if retry429 && attempt < 3 {
-				if !limited {
+				if t == nil {
 					if err := sleep(ctx, after); err != nil {
 						return err
 					}
@@ -421,22 +444,18 @@ func (g *Gateway) observe(method string, err error, took time.Duration) {
 	g.cfg.Metrics.Call(metrics.Telegram, method, metrics.Outcome(err, Classify), took)
 }
 
-// wait blocks until a message may go to the chat: after any 429 pause, within the chat's and the
-// global rate.
-func (g *Gateway) wait(ctx context.Context, chatID int64) error {
-	c := g.chat(chatID)
-	g.mu.Lock()
-	pause := time.Until(c.notBefore)
-	g.mu.Unlock()
-	if pause > 0 {
-		if err := sleep(ctx, pause); err != nil {
-			return err
-		}
-	}
-	if err := c.limiter.Wait(ctx); err != nil {
+// wait takes a slot for one message in turn t — the turn's own for its first message, a new one
+// after the chat's spacing and any 429 pause for the next — and starts the chat's spacing.
+func (g *Gateway) wait(ctx context.Context, t *turn) error {
+	if t.slot {
+		t.slot = false
+	} else if err := g.slot(ctx, t); err != nil {
 		return err
 	}
-	return g.global.Wait(ctx)
+	g.mu.Lock()
+	t.chat.next = time.Now().Add(g.cfg.PerChat * 21 / 20)
+	g.mu.Unlock()
+	return nil
 }
 
 // ErrBlocked is returned, without calling Telegram, for a chat whose seller blocked the bot.
@@ -495,76 +514,34 @@ func (g *Gateway) pause(chatID int64, d time.Duration) {
 	g.mu.Unlock()
 }
 
-// chat returns the chat's state, creating it, and now and then forgets chats that went quiet so
-// memory does not grow with the number of sellers ever seen.
+// chat returns the chat's state, creating it.
 func (g *Gateway) chat(chatID int64) *chat {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.chatLocked(chatID)
+}
+
+// chatLocked returns the chat's state, creating it, and now and then forgets chats that went
+// quiet so memory does not grow with the number of sellers ever seen. Needs g.mu.
+func (g *Gateway) chatLocked(chatID int64) *chat {
 	now := time.Now()
 	g.calls++
 	if g.calls%512 == 0 {
 		for id, c := range g.chats {
 			idle := now.Sub(c.lastUsed)
-			if !c.running && len(c.queue) == 0 && idle > 2*time.Minute && now.After(c.notBefore) && (!c.blocked || idle > time.Hour) {
+			if !c.running && c.pending() == 0 && c.waiting == nil && c.timer == nil && idle > 2*time.Minute &&
+				now.After(c.notBefore) && (!c.blocked || idle > time.Hour) {
 				delete(g.chats, id)
 			}
 		}
 	}
 	c, ok := g.chats[chatID]
 	if !ok {
-		c = &chat{limiter: rate.NewLimiter(rate.Every(g.cfg.PerChat*21/20), 1)}
+		c = &chat{id: chatID}
 		g.chats[chatID] = c
 	}
 	c.lastUsed = now
 	return c
-}
-
-// Post queues op to run after every op posted earlier for the same chat, so the seller sees
-// replies in the order they were decided. Each op gets a context bounded by the call timeout.
-func (g *Gateway) Post(chatID int64, op func(ctx context.Context)) {
-	c := g.chat(chatID)
-	g.mu.Lock()
-	c.queue = append(c.queue, op)
-	if c.running {
-		g.mu.Unlock()
-		return
-	}
-	c.running = true
-	g.busy++
-	g.mu.Unlock()
-	go g.drain(c)
-}
-
-func (g *Gateway) drain(c *chat) {
-	for {
-		g.mu.Lock()
-		if len(c.queue) == 0 {
-			c.running = false
-			c.lastUsed = time.Now()
-			if g.busy--; g.busy == 0 && g.idle != nil {
-				close(g.idle)
-				g.idle = nil
-			}
-			g.mu.Unlock()
-			return
-		}
-		op := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		g.mu.Unlock()
-		g.run(op)
-	}
-}
-
-func (g *Gateway) run(op func(context.Context)) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*g.cfg.CallTimeout)
-	defer cancel()
-	defer func() {
-		if v := recover(); v != nil {
-			g.log.Error("telegram: posted call panicked", "panic", fmt.Sprint(v))
-		}
-	}()
-	op(ctx)
 }
 
 // Flush waits until every posted call has run, or ctx ends.

@@ -68,6 +68,7 @@ type Server struct {
 	callbacks   []Callback
 	changed     chan struct{} // closed and replaced whenever a task is created
 	alt         int           // flips how optional fields are encoded (null vs "", number vs string)
+	lean        bool          // keep uploads' names, not their bytes (Lean)
 
 	answers answers // createTask answers with a task, and who watches them (answered.go)
 }

@@ -63,7 +63,8 @@ type Task struct {
 	Model       string
 	Input       map[string]any
 	CallbackURL string
-	Polls       int // recordInfo calls for this task
+	Polls       int       // recordInfo calls for this task
+	LastPolled  time.Time // the latest of them
 	State       string
 	CreatedAt   time.Time
 	EndedAt     time.Time // when it reached success or fail; zero while it runs
@@ -314,6 +315,7 @@ func (s *Server) handleRecordInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.Polls++
+	t.LastPolled = time.Now()
 	if !t.ended() {
 		s.advance(t)
 	}

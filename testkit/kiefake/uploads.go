@@ -135,8 +135,12 @@ func (s *Server) store(w http.ResponseWriter, up Upload) {
 	up.Size = int64(len(up.Data))
 	key := up.Path + "/" + up.FileName
 	s.mu.Lock()
-	s.uploads = append(s.uploads, up)
-	s.files[key] = up.Data
+	if s.lean {
+		s.files[key] = nil
+	} else {
+		s.uploads = append(s.uploads, up)
+		s.files[key] = up.Data
+	}
 	s.mu.Unlock()
 
 	writeJSON(w, map[string]any{

@@ -12,6 +12,7 @@ type chat struct {
 	user   models.User
 	lastID int // message ids are per chat and shared by both sides, like Telegram's
 	msgs   []*entry
+	lean   bool // keep only the latest messages (Server.Lean)
 }
 
 // entry is a message twice over: what tests see, and what the Bot API returns for it. Both are
@@ -40,6 +41,9 @@ func (c *chat) add(m Message, model models.Message) *entry {
 	}
 	e := &entry{Message: m, model: model}
 	c.msgs = append(c.msgs, e)
+	if c.lean {
+		c.trim()
+	}
 	return e
 }
 

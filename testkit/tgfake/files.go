@@ -76,15 +76,16 @@ func (s *Server) storePhoto(img []byte, width, height int) *storedFile {
 	}
 	full := s.storeFile("photo", "", "image/jpeg", img, int64(len(img)))
 	full.width, full.height = width, height
-	thumbData, tw, th := thumbnail(img, width, height)
+	thumbData, tw, th := thumbnail(img, width, height, s.lean.on)
 	full.thumb = s.storeFile("thumbnail", "", "image/jpeg", thumbData, int64(len(thumbData)))
 	full.thumb.width, full.thumb.height = tw, th
 	return full
 }
 
-// thumbnail scales an image to 90px on its longer side. Bytes that do not decode as an image
-// get a prefix of themselves, so the thumb is still smaller than the original.
-func thumbnail(img []byte, width, height int) ([]byte, int, int) {
+// thumbnail scales an image to 90px on its longer side. Bytes that do not decode as an image,
+// and every image when prefix is set (a lean server), get a prefix of themselves, so the thumb
+// is still smaller than the original.
+func thumbnail(img []byte, width, height int, prefix bool) ([]byte, int, int) {
 	tw, th := 90, 90
 	if width > 0 && height > 0 {
 		if width >= height {
@@ -92,6 +93,9 @@ func thumbnail(img []byte, width, height int) ([]byte, int, int) {
 		} else {
 			tw = max(1, width*90/height)
 		}
+	}
+	if prefix {
+		return img[:min(len(img), max(1, len(img)/10))], tw, th
 	}
 	src, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {

@@ -105,7 +105,9 @@ func (s *Server) editTarget(f form) (*chat, *entry, *apiError) {
 // applyEdit records an edit; previous is the text or caption being replaced.
 func (s *Server) applyEdit(c *chat, en *entry, previous string, model models.Message) {
 	now := time.Now()
-	en.Edits = append(en.Edits, previous)
+	if !s.lean.on {
+		en.Edits = append(en.Edits, previous)
+	}
 	en.EditedAt = now
 	model.EditDate = int(now.Unix())
 	en.model = model

@@ -46,7 +46,7 @@ type charge struct {
 func (s *Server) Seller(userID int64, lang, firstName string) *Seller {
 	s.mu.Lock()
 	if _, ok := s.chats[userID]; !ok {
-		s.chats[userID] = &chat{user: models.User{ID: userID, FirstName: firstName, LanguageCode: lang}}
+		s.chats[userID] = &chat{user: models.User{ID: userID, FirstName: firstName, LanguageCode: lang}, lean: s.lean.on}
 	}
 	s.mu.Unlock()
 	return &Seller{s: s, id: userID}

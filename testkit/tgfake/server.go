@@ -66,6 +66,7 @@ type Server struct {
 	rules   []*failRule
 	blocked map[int64]bool
 	limits  Limits
+	lean    lean
 	perChat map[int64][]time.Time
 	global  []time.Time
 
@@ -177,9 +178,19 @@ func (s *Server) change(f func()) {
 	s.flush()
 }
 
+func (s *Server) leanMode() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lean.on
+}
+
 // record appends a call; call with s.mu held.
 func (s *Server) record(c Call) {
-	s.calls = append(s.calls, c)
+	if s.lean.on {
+		s.lean.count(c)
+	} else {
+		s.calls = append(s.calls, c)
+	}
 	if c.Status >= 400 || c.Status == 0 {
 		s.emit(c.ChatID, "bot.error", nil, fmt.Sprintf("%s: %s", c.Method, describeStatus(c)))
 	}
@@ -231,6 +242,11 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, token, meth
 	}
 	c.Method = name
 	f, err := readForm(r)
+	if s.leanMode() {
+		for i := range f.files {
+			f.files[i].Data = nil
+		}
+	}
 	c.Fields, c.Files = f.fields, f.files
 	if err != nil {
 		fail(badRequest("%v", err))
@@ -363,6 +379,9 @@ func (s *Server) CountCalls(method string, chatID int64) int {
 }
 
 func (s *Server) countCalls(method string, chatID int64) int {
+	if s.lean.on {
+		return s.lean.counted(method)
+	}
 	n := 0
 	for _, c := range s.calls {
 		if (method == "" || strings.EqualFold(c.Method, method)) && (chatID == 0 || c.ChatID == chatID) {
@@ -376,6 +395,9 @@ func (s *Server) countCalls(method string, chatID int64) int {
 func (s *Server) Count429() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lean.on {
+		return s.lean.limited
+	}
 	n := 0
 	for _, c := range s.calls {
 		if c.Status == http.StatusTooManyRequests {

@@ -22,7 +22,9 @@ type queued struct {
 func (s *Server) enqueue(u models.Update) int64 {
 	s.lastUpdate++
 	u.ID = s.lastUpdate
-	s.history[u.ID] = u
+	if !s.lean.on {
+		s.history[u.ID] = u
+	}
 	s.queue = append(s.queue, queued{u: u})
 	return u.ID
 }
