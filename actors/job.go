@@ -89,7 +89,7 @@ func (a *jobActor) Receive(c *actor.Context) {
 func (a *jobActor) feed(c *actor.Context, ev any) {
 	ns, effects := next(a.s, ev, a.d.policy(), a.d.Clock.Now())
 	if ns.Job != a.s.Job {
-		if err := a.persist(ns.Job); err != nil {
+		if err := a.persist(ns); err != nil {
 			if errors.Is(err, store.ErrFinished) {
 				a.log().Info("job ended elsewhere; stopping")
 			} else {
@@ -107,8 +107,12 @@ func (a *jobActor) feed(c *actor.Context, ev any) {
 	}
 }
 
-func (a *jobActor) persist(j messages.Job) error {
-	if j.Terminal() {
+// persist saves the job's progress. Once its outcome is reported the session owns the record
+// (it may have finished it already), so only the status message's id, which can still arrive,
+// is written.
+func (a *jobActor) persist(s jobState) error {
+	j := s.Job
+	if j.Terminal() || s.Phase == ending || s.Phase == telling {
 		return a.d.Store.SetStatusMessage(j.ID, j.StatusMessageID)
 	}
 	_, err := a.d.Store.SaveJob(j)
