@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestBackupWhileWriting: a backup taken while sellers keep paying is a data file of its own that
@@ -18,7 +19,8 @@ func TestBackupWhileWriting(t *testing.T) {
 	for uid := int64(1); uid <= 4; uid++ {
 		grant(t, s, uid, 1000)
 	}
-	stop := make(chan struct{})
+	stop, wrote := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	var wg sync.WaitGroup
 	for uid := int64(1); uid <= 4; uid++ {
 		wg.Add(1)
@@ -33,8 +35,15 @@ func TestBackupWhileWriting(t *testing.T) {
 				if _, err := startJob(t, s, uid, 1); err != nil {
 					return // out of credits
 				}
+				once.Do(func() { close(wrote) })
 			}
 		}()
+	}
+	// The copies are taken while the writers are at work, not before their first commit.
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no writer committed a job within 10s")
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
 	for range 5 {
