@@ -316,6 +316,10 @@ func (m *machine) start() {
 		text := m.statusText()
 		s.Shown, s.LastEdit = text, m.now
 		m.do(postStatus{text, keyboard.Status(*j)})
+	} else {
+		// Resumed: the message still shows what it showed before the restart, and is brought up
+		// to date at the status pace, so that a restart's task reads go before its edits.
+		s.LastEdit = m.now
 	}
 	m.status()
 }

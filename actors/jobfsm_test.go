@@ -176,25 +176,25 @@ func TestJobMachine(t *testing.T) {
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageUploading, 2, 500
 			}), messages.JobStart{},
-			"arm:deadline:30m0s join arm:status-tick:15s edit",
+			"arm:deadline:30m0s join arm:status-tick:15s arm:status-due:3s",
 			[]check{stage(messages.StageQueued), attempts(2, 0)}},
 		{"a job resumed at submitted reads its task at once and creates none",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.TaskID, s.Job.GenAttempts, s.Job.StatusMessageID = messages.StageSubmitted, "task1", 1, 500
 			}), messages.JobStart{},
-			"arm:deadline:30m0s arm:attempt:10m0s read:task1 arm:status-tick:15s edit",
+			"arm:deadline:30m0s arm:attempt:10m0s read:task1 arm:status-tick:15s arm:status-due:3s",
 			[]check{stage(messages.StageSubmitted)}},
 		{"a job resumed at submitted among many waits its turn to read",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.TaskID, s.Job.GenAttempts, s.Job.StatusMessageID, s.FirstRead = messages.StageSubmitted, "task1", 1, 500, 1500*time.Millisecond
 			}), messages.JobStart{},
-			"arm:deadline:30m0s arm:attempt:10m0s arm:poll:1.5s arm:status-tick:15s edit",
+			"arm:deadline:30m0s arm:attempt:10m0s arm:poll:1.5s arm:status-tick:15s arm:status-due:3s",
 			[]check{stage(messages.StageSubmitted)}},
 		{"a job resumed at generated delivers",
 			fresh(func(s *jobState) {
 				s.Job.Stage, s.Job.ResultURL, s.Job.StatusMessageID = messages.StageGenerated, "http://r/1.mp4", 500
 			}), messages.JobStart{},
-			"arm:deadline:30m0s spawn:deliver edit",
+			"arm:deadline:30m0s spawn:deliver arm:status-due:3s",
 			[]check{attempts(0, 1)}},
 		{"a job resumed after delivery reports it",
 			fresh(func(s *jobState) { s.Job.Stage, s.Job.MessageID = messages.StageDelivered, 99 }), messages.JobStart{},
@@ -206,7 +206,7 @@ func TestJobMachine(t *testing.T) {
 			[]check{phaseIs(ending)}},
 		{"a job resumed past its deadline fails at once",
 			fresh(func(s *jobState) { s.Job.Deadline = t0.Add(-time.Minute); s.Job.StatusMessageID = 500 }), messages.JobStart{},
-			"arm:deadline:0s join arm:status-tick:15s edit",
+			"arm:deadline:0s join arm:status-tick:15s arm:status-due:3s",
 			nil},
 		{"an ended job whose seller was not told is told, then stops",
 			fresh(func(s *jobState) {

@@ -145,14 +145,14 @@ func (r *router) recover(c *actor.Context) {
 	// again, and the jobs that have a KIE task read it spread over a short window, not all at once.
 	bySeller := map[int64][]resumeJob{}
 	var order []int64
-	reads := 0
+	reads, began := 0, r.d.Clock.Now()
 	for _, j := range jobs {
 		if _, ok := bySeller[j.UserID]; !ok {
 			order = append(order, j.UserID)
 		}
 		rj := resumeJob{job: j}
 		if j.Stage == messages.StageSubmitted && !j.Terminal() {
-			rj.firstRead = time.Duration(reads) * time.Second / resumeReadsPerSecond
+			rj.readAt = began.Add(time.Duration(reads) * time.Second / resumeReadsPerSecond)
 			reads++
 		}
 		bySeller[j.UserID] = append(bySeller[j.UserID], rj)
@@ -170,10 +170,11 @@ func (r *router) recover(c *actor.Context) {
 // all read again within about three seconds, without ten thousand requests at one instant.
 const resumeReadsPerSecond = 4000
 
-// resumeJob is a job resumed at start, with how long to wait before reading its task.
+// resumeJob is a job resumed at start, with when to read its task (zero: at once). The times are
+// set before any actor is spawned, so the time spawning takes counts towards them.
 type resumeJob struct {
-	job       messages.Job
-	firstRead time.Duration
+	job    messages.Job
+	readAt time.Time
 }
 
 func (r *router) route(c *actor.Context, m messages.Update) {

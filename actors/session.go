@@ -220,7 +220,11 @@ func (s *session) resume(c *actor.Context) {
 	}
 	for _, r := range resumed {
 		s.d.Log.Debug("resuming job", "job_id", r.job.ID, "user_id", s.uid, "stage", r.job.Stage)
-		s.spawn(c, r.job, r.firstRead)
+		var firstRead time.Duration
+		if !r.readAt.IsZero() {
+			firstRead = r.readAt.Sub(s.d.Clock.Now()) // past due: read at once
+		}
+		s.spawn(c, r.job, firstRead)
 	}
 }
 

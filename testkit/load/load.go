@@ -187,9 +187,15 @@ func (r *run) play(ctx context.Context, res *Result) error {
 	if err := r.bot.Start(); err != nil {
 		return err
 	}
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		res.RestartProfile = r.profileRestart(ctx, filepath.Join(res.WorkDir, "cpu-restart.pb.gz"))
+	}()
 	if err := r.reread(ctx, res, restarted); err != nil {
 		return err
 	}
+	<-profiled
 	_, res.PeakRestart = r.mem.sample()
 	r.logf("every running task read again %.2fs after the restart; waiting for the videos", res.Reread.Seconds())
 	return r.allFinished(ctx, res)
@@ -371,6 +377,20 @@ func (r *run) goroutines(ctx context.Context) (int, error) {
 	}
 	line, _, _ := strings.Cut(string(body), "\n")
 	return strconv.Atoi(strings.TrimPrefix(line, "goroutine profile: total "))
+}
+
+// profileRestart saves a CPU profile of the restarted bot's first seconds, taken as soon as its
+// admin server answers, and returns its path ("" if there is none).
+func (r *run) profileRestart(ctx context.Context, path string) string {
+	for {
+		if _, err := r.goroutines(ctx); err == nil {
+			break
+		}
+		if err := pause(ctx, 10*time.Millisecond); err != nil || !r.bot.Running() {
+			return ""
+		}
+	}
+	return r.saveProfile(ctx, "profile?seconds=6", path)
 }
 
 // saveProfile writes one of the bot's runtime profiles to path, and returns path ("" if it failed).

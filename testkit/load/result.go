@@ -15,15 +15,16 @@ type Result struct {
 	JobMin, JobMax time.Duration
 	Targets        Targets
 
-	Ramp        time.Duration // from the first /start until all N waited on KIE
-	RSSWaiting  int64         // bytes resident with all N waiting, after the settling
-	Goroutines  int           // the bot's goroutines then
-	HeapProfile string        // the bot's heap profile then, if it could be fetched
-	Peak        int64         // the highest resident set of any of the bot's processes
-	PeakRamp    int64         // the first process's peak, up to the kill: the ramp
-	PeakRestart int64         // the second process's peak when every task had been read again
-	Reread      time.Duration // from the restart until every running task was read again
-	RereadTasks int           // how many tasks were running then
+	Ramp           time.Duration // from the first /start until all N waited on KIE
+	RSSWaiting     int64         // bytes resident with all N waiting, after the settling
+	Goroutines     int           // the bot's goroutines then
+	HeapProfile    string        // the bot's heap profile then, if it could be fetched
+	RestartProfile string        // a CPU profile of the restarted bot's first seconds, if it could be fetched
+	Peak           int64         // the highest resident set of any of the bot's processes
+	PeakRamp       int64         // the first process's peak, up to the kill: the ramp
+	PeakRestart    int64         // the second process's peak when every task had been read again
+	Reread         time.Duration // from the restart until every running task was read again
+	RereadTasks    int           // how many tasks were running then
 	// RestartGoroutines is the most goroutines the restarted bot was seen running meanwhile.
 	RestartGoroutines int
 	Stop              time.Duration // the final SIGTERM's
@@ -122,6 +123,9 @@ func (res *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "  final SIGTERM                 %.2fs\n", res.Stop.Seconds())
 	if res.HeapProfile != "" {
 		fmt.Fprintf(w, "  heap profile, all waiting     %s (go tool pprof -top %s)\n", res.HeapProfile, res.HeapProfile)
+	}
+	if res.RestartProfile != "" {
+		fmt.Fprintf(w, "  CPU profile of the restart    %s\n", res.RestartProfile)
 	}
 	fmt.Fprintf(w, "  neurocards check              exit %d\n", res.CheckExit)
 	for _, line := range strings.Split(strings.TrimSpace(res.CheckOutput), "\n") {
