@@ -109,7 +109,7 @@ func Defaults() Config {
 			UploadTimeout:     3 * time.Minute,
 			PollMin:           2 * time.Second,
 			PollMax:           30 * time.Second,
-			PollDense:         6 * time.Second,
+			PollDense:         7 * time.Second,
 			PollSlow:          2 * time.Minute,
 			RetryBase:         2 * time.Second,
 			RetryMax:          time.Minute,
