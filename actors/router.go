@@ -167,8 +167,9 @@ func (r *router) recover(c *actor.Context) {
 }
 
 // resumeReadsPerSecond paces the first reads of KIE tasks after a restart: ten thousand jobs are
-// all read again within about three seconds, without ten thousand requests at one instant.
-const resumeReadsPerSecond = 4000
+// all due within two seconds, without ten thousand requests at one instant (the KIE client's 64
+// connections bound them further against a distant KIE).
+const resumeReadsPerSecond = 5000
 
 // resumeJob is a job resumed at start, with when to read its task (zero: at once). The times are
 // set before any actor is spawned, so the time spawning takes counts towards them.
