@@ -68,6 +68,11 @@ type (
 		replies []conversation.Reply
 	}
 	idleCheck struct{ gen int }
+	// resumeJobs starts the seller's unfinished jobs. It is the first message in a new session's
+	// inbox, ahead of any update, and runs on the session's own goroutine: at a restart ten
+	// thousand sessions spawn their jobs side by side rather than one after another in the
+	// router's Spawn.
+	resumeJobs struct{}
 )
 
 func newSession(d *Deps, uid int64, resumed []resumeJob) actor.Producer {
@@ -79,8 +84,10 @@ func newSession(d *Deps, uid int64, resumed []resumeJob) actor.Producer {
 func (s *session) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
 	case actor.Started:
-		s.resume(c)
+		c.Send(c.PID(), resumeJobs{})
 		s.armIdle(c)
+	case resumeJobs:
+		s.resume(c)
 	case messages.Update:
 		s.handled++
 		defer s.armIdle(c)
