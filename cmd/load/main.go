@@ -53,16 +53,13 @@ func realMain() int {
 	}
 	keep := opt.WorkDir != ""
 	if *bin == "" {
-		dir, err := os.MkdirTemp("", "neurocards-load-bin-")
+		b, remove, err := torture.BuildTemp(ctx, false)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
-		defer os.RemoveAll(dir)
-		if *bin, err = torture.Build(ctx, dir, false); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
+		defer remove()
+		*bin = b
 	}
 	opt.Binary = *bin
 	res, err := load.Run(ctx, opt)

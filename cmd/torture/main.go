@@ -47,16 +47,13 @@ func realMain() int {
 	}
 	keep := opt.WorkDir != ""
 	if *bin == "" {
-		dir, err := os.MkdirTemp("", "neurocards-torture-bin-")
+		b, remove, err := torture.BuildTemp(ctx, *race)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
-		defer os.RemoveAll(dir)
-		if *bin, err = torture.Build(ctx, dir, *race); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
+		defer remove()
+		*bin = b
 	}
 	opt.Binary = *bin
 	res, err := torture.Run(ctx, opt)

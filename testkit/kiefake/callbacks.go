@@ -8,11 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
+
+	"neurocards/testkit"
 )
 
 // Callback is one delivery attempt of a task's callback.
@@ -79,7 +79,7 @@ func (s *Server) sendCallback(taskID, target string, body []byte, delay time.Dur
 		s.callbacks = append(s.callbacks, Callback{TaskID: taskID, URL: target, Attempt: attempt, Status: status, Err: err})
 		s.mu.Unlock()
 	}
-	if !loopback(target) {
+	if !testkit.Loopback(target) {
 		note(1, 0, "not a loopback URL: not sent")
 		return
 	}
@@ -139,17 +139,4 @@ func Sign(key, taskID, timestamp string) string {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write([]byte(taskID + "." + timestamp))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-func loopback(target string) bool {
-	u, err := url.Parse(target)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -9,13 +9,10 @@ package load
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,7 +115,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		// Its jobs would name tasks the fresh fake KIE never heard of.
 		return nil, fmt.Errorf("load: %s holds an earlier run's data: give an empty -work-dir", r.dataDir)
 	}
-	r.secrets = testkit.Secrets{BotToken: "4242:" + secret() + secret(), KIEKey: "kie-" + secret(), AdminToken: secret()}
+	r.secrets = testkit.Secrets{BotToken: "4242:" + torture.Secret() + torture.Secret(), KIEKey: "kie-" + torture.Secret(), AdminToken: torture.Secret()}
 	r.tg = tgfake.New(r.secrets.BotToken)
 	defer r.tg.Close()
 	r.tg.Lean()
@@ -134,7 +131,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return kiefake.Script{Forever: true, EndAfter: length}
 	})
 	var err error
-	if r.admin, err = freePort(); err != nil {
+	if r.admin, err = torture.FreePort(); err != nil {
 		return nil, err
 	}
 	r.bot = torture.NewProcess(opt.Binary, append(r.env(), opt.Env...), filepath.Join(work, "bot.log"))
@@ -342,7 +339,7 @@ func (r *run) finish(ctx context.Context, res *Result) {
 	check := exec.CommandContext(ctx, r.opt.Binary, "check", "--data-dir", r.dataDir)
 	check.Env = []string{}
 	out, err := check.CombinedOutput()
-	res.CheckOutput, res.CheckExit = string(out), exitCode(err)
+	res.CheckOutput, res.CheckExit = string(out), torture.ExitCode(err)
 	if logs, err := os.ReadFile(res.Logs); err == nil {
 		res.Leaks = r.secrets.Leaks(string(logs))
 	}
@@ -440,33 +437,4 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func secret() string {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// freePort finds a loopback port for the bot's admin server; it stays the same across restarts.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
-	}
-	return -1
 }

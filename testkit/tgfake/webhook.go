@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"neurocards/testkit"
 )
 
 // WebhookInfo is the webhook as the bot's last setWebhook left it.
@@ -248,7 +249,7 @@ func (s *Server) post(h *webhook, u models.Update, l lane, attempt int) {
 }
 
 func (s *Server) postUpdate(info WebhookInfo, u models.Update) (int, string) {
-	if !loopback(info.URL) {
+	if !testkit.Loopback(info.URL) {
 		return 0, "not a loopback URL: not sent"
 	}
 	body, err := json.Marshal(u)
@@ -306,18 +307,4 @@ func laneOf(u models.Update) lane {
 		return lane{chat: u.MyChatMember.Chat.ID}
 	}
 	return lane{update: u.ID}
-}
-
-// loopback reports whether target is on this machine: the fake never calls out of it.
-func loopback(target string) bool {
-	u, err := url.Parse(target)
-	if err != nil {
-		return false
-	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

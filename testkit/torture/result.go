@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -138,7 +137,7 @@ func (r *run) runCheck(ctx context.Context, res *Result) {
 	human.Env = []string{}
 	out, err := human.CombinedOutput()
 	res.CheckOutput = string(out)
-	res.CheckExit = exitCode(err)
+	res.CheckExit = ExitCode(err)
 
 	machine := exec.CommandContext(ctx, r.opt.Binary, "check", "--data-dir", r.dataDir, "--json")
 	machine.Env = []string{}
@@ -154,17 +153,6 @@ func (r *run) runCheck(ctx context.Context, res *Result) {
 		return
 	}
 	res.Check = doc.Report
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ee):
-		return ee.ExitCode()
-	}
-	return -1
 }
 
 // send is one successful upload of a job's result to its seller.

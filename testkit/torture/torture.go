@@ -10,15 +10,11 @@ package torture
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -192,16 +188,16 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt:     opt,
 		rng:     mrand.New(mrand.NewPCG(opt.Seed, opt.Seed>>1|1)),
 		dataDir: filepath.Join(work, "data"),
-		token:   secret(),
+		token:   Secret(),
 	}
-	botToken := "4242:" + secret() + secret() // Telegram's shape: 30 or more characters after the colon
-	kieKey := "kie-" + secret()
+	botToken := "4242:" + Secret() + Secret() // Telegram's shape: 30 or more characters after the colon
+	kieKey := "kie-" + Secret()
 	r.secrets = testkit.Secrets{BotToken: botToken, KIEKey: kieKey, AdminToken: r.token}
 	r.tg = tgfake.New(botToken)
 	defer r.tg.Close()
 	r.kie = kiefake.New(kieKey)
 	defer r.kie.Close()
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -367,37 +363,4 @@ func (r *run) awaitSellers(ctx context.Context, done <-chan struct{}, stop conte
 			return
 		}
 	}
-}
-
-func secret() string {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// freePort finds a loopback port for the bot's admin server; it stays the same across restarts.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// Build compiles the neurocards command into dir, as `make build` does (with the race detector
-// when race is set), and returns its path.
-func Build(ctx context.Context, dir string, race bool) (string, error) {
-	bin := filepath.Join(dir, "neurocards")
-	args := []string{"build", "-o", bin}
-	if race {
-		args = append(args, "-race")
-	}
-	out, err := exec.CommandContext(ctx, "go", append(args, "neurocards/cmd/neurocards")...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("torture: go build: %w\n%s", err, out)
-	}
-	return bin, nil
 }
