@@ -70,6 +70,7 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.tapLast(keyboard.Again.Data("video"))
 	b.waitBotButton(keyboard.Retry.Prefix())
 	b.waitBalance(20)
+	b.wait("the status saying it failed", `[...document.querySelectorAll(".row.in .text")].some(e => e.textContent.includes("Не получилось"))`)
 	b.shot("failure")
 	failure := b.text(`[...document.querySelectorAll(".row.in")].filter(r => r.querySelector('button[data-data^="` + keyboard.Retry.Prefix() + `"]')).pop().innerText`)
 	if !strings.Contains(failure, "фото") {
@@ -79,6 +80,7 @@ func TestPlayTheSellerInABrowser(t *testing.T) {
 	b.tapLast(keyboard.Retry.Prefix())
 	b.waitVideos(2)
 	b.waitBalance(10)
+	b.wait("both videos' statuses saying done", `[...document.querySelectorAll(".row.in .text")].filter(e => e.textContent.includes("Готово!")).length === 2`)
 	b.shot("retried")
 
 	// Another seller has their own chat and balance; switching back shows Анна's chat again.
