@@ -89,7 +89,7 @@ func (a *jobActor) Receive(c *actor.Context) {
 func (a *jobActor) feed(c *actor.Context, ev any) {
 	ns, effects := next(a.s, ev, a.d.policy(), a.d.Clock.Now())
 	if ns.Job != a.s.Job {
-		if err := a.persist(ns); err != nil {
+		if err := a.persist(ns.Job); err != nil {
 			if errors.Is(err, store.ErrFinished) {
 				a.log().Info("job ended elsewhere; stopping")
 			} else {
@@ -107,12 +107,15 @@ func (a *jobActor) feed(c *actor.Context, ev any) {
 	}
 }
 
-// persist saves the job's progress. Once its outcome is reported the session owns the record
-// (it may have finished it already), so only the status message's id, which can still arrive,
-// is written.
-func (a *jobActor) persist(s jobState) error {
-	j := s.Job
-	if j.Terminal() || s.Phase == ending || s.Phase == telling {
+// persist saves the job's progress, the decided outcome included (a restart before the session
+// settles reports it again). Once the outcome has been reported the session owns the record (it
+// may have finished it already), so only the status message's id, which can still arrive, is
+// written.
+func (a *jobActor) persist(j messages.Job) error {
+	if reported := a.s.Phase == ending || a.s.Phase == telling; reported || j.Terminal() {
+		if j.StatusMessageID == a.s.Job.StatusMessageID {
+			return nil // the record has it already (Finish keeps the id it had)
+		}
 		return a.d.Store.SetStatusMessage(j.ID, j.StatusMessageID)
 	}
 	_, err := a.d.Store.SaveJob(j)

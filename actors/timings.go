@@ -49,11 +49,13 @@ func (t *Timings) Observe(model string, d time.Duration) error {
 	if t == nil || d <= 0 {
 		return nil
 	}
-	samples := t.samples(model)
+	t.samples(model) // loaded from the store once
 	t.mu.Lock()
-	samples = append(samples, d)
+	// A new slice each time: readers keep the one they were given, and two sessions recording
+	// the same model at once both land.
+	samples := append(slices.Clone(t.seen[model]), d)
 	if n := len(samples); n > store.GenTimesKept {
-		samples = slices.Clone(samples[n-store.GenTimesKept:])
+		samples = samples[n-store.GenTimesKept:]
 	}
 	t.seen[model] = samples
 	t.mu.Unlock()

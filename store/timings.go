@@ -31,7 +31,7 @@ func (s *Store) AddGenerationTime(model string, d time.Duration) error {
 	if d <= 0 || model == "" {
 		return nil
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketGenTimes)
 		secs, _, err := get[[]float64](b, []byte(model))
 		if err != nil {
