@@ -152,14 +152,14 @@ func (l *Line) grant() {
 	if l.timer != nil || l.engine == nil {
 		return // a grant is armed; it takes what has joined since
 	}
-	now := l.clock.Now()
-	if l.open() == "closed" {
+	now, state := l.clock.Now(), l.open()
+	if state == "closed" {
 		l.parked(0)
 	} else {
 		l.parked(len(l.waiting))
 	}
 	for len(l.waiting) > 0 {
-		switch l.open() {
+		switch state {
 		case "open":
 			l.arm(l.recheck)
 			return

@@ -31,7 +31,7 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.JobFilter{Stage: messages.Stage(q.Get("stage")), Outcome: q.Get("outcome"), Kind: q.Get("kind")}
 	switch {
-	case f.Stage != "" && !slices.Contains(allStages, f.Stage):
+	case f.Stage != "" && !slices.Contains(messages.Stages, f.Stage):
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("There is no stage %q; the stages are %s.", f.Stage, joinStages()))
 		return
 	case f.Outcome != "" && !slices.Contains(outcomes, f.Outcome):
@@ -42,7 +42,7 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := jobsPage{Filter: f, Stages: allStages, Outcomes: outcomes, Kinds: s.cfg.Kinds}
+	p := jobsPage{Filter: f, Stages: messages.Stages, Outcomes: outcomes, Kinds: s.cfg.Kinds}
 	jobs, next, err := s.cfg.Store.FindJobs(f, before, jobsPerPage)
 	if err != nil {
 		s.storeFailed(w, r, err)
@@ -57,8 +57,8 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
 }
 
 func joinStages() string {
-	names := make([]string, len(allStages))
-	for i, st := range allStages {
+	names := make([]string, len(messages.Stages))
+	for i, st := range messages.Stages {
 		names[i] = string(st)
 	}
 	return strings.Join(names, ", ")
@@ -112,7 +112,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) {
 // stageTimes lists the stages the job reached, in the order it reached them.
 func stageTimes(j messages.Job) []stageTime {
 	var out []stageTime
-	for _, st := range allStages {
+	for _, st := range messages.Stages {
 		if at := j.Reached.At(st); !at.IsZero() {
 			out = append(out, stageTime{Stage: st, At: at, Now: st == j.Stage})
 		}

@@ -13,10 +13,6 @@ import (
 	"neurocards/texts"
 )
 
-// allStages are the stages in the order a job goes through them.
-var allStages = []messages.Stage{messages.StageQueued, messages.StageUploading, messages.StageSubmitted,
-	messages.StageGenerated, messages.StageDownloaded, messages.StageDelivered}
-
 type overviewPage struct {
 	NotReady  string // why /readyz says not ready; "" when ready
 	LastPoll  time.Time
@@ -65,7 +61,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	for _, st := range allStages[:len(allStages)-1] {
+	for _, st := range messages.Stages[:len(messages.Stages)-1] {
 		p.Stages = append(p.Stages, stageCount{st, p.InFlight.ByStage[st]})
 	}
 	if p.Today, err = s.cfg.Store.Stats(p.DayStart); err != nil {

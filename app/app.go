@@ -285,6 +285,7 @@ func (a *App) checkTelegram(ctx context.Context) (string, error) {
 // only then may the poller confirm it to Telegram (and the update counts as handled). Writing to
 // the bot means the seller no longer blocks it.
 func (a *App) dispatch(engine *actor.Engine, router *actor.PID, u models.Update, done func()) {
+	telegram.Lighten(&u) // polled or from the webhook alike
 	if chatID := chatOf(&u); chatID != 0 {
 		a.Telegram.Unblock(chatID)
 	}

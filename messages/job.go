@@ -15,6 +15,9 @@ const (
 	StageDelivered  Stage = "delivered"  // the seller has it (MessageID, FileID)
 )
 
+// Stages are the stages in the order a job goes through them.
+var Stages = []Stage{StageQueued, StageUploading, StageSubmitted, StageGenerated, StageDownloaded, StageDelivered}
+
 // Outcome is how a job ended. The empty outcome means the job is still in flight.
 type Outcome string
 

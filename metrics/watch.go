@@ -58,10 +58,6 @@ func (m *Metrics) WatchPoller(lastAnswer func() time.Time) {
 	}))
 }
 
-// stages are every stage a job in flight can be at, so each series exists from the start.
-var stages = []messages.Stage{messages.StageQueued, messages.StageUploading, messages.StageSubmitted,
-	messages.StageGenerated, messages.StageDownloaded, messages.StageDelivered}
-
 // WatchInFlight exports the jobs in flight by stage, counted by count at scrape time from the
 // store, so the gauge is the truth even right after a restart.
 func (m *Metrics) WatchInFlight(count func() (map[messages.Stage]int, error)) {
@@ -85,7 +81,7 @@ func (c inFlight) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
-	for _, s := range stages {
+	for _, s := range messages.Stages {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n[s]), string(s))
 	}
 }

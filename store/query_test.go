@@ -64,7 +64,7 @@ func TestStageTimesAreRecordedWhenTheStageChanges(t *testing.T) {
 		Downloaded: t0.Add(3*time.Second + 2*time.Minute),
 		Delivered:  t0.Add(5*time.Second + 2*time.Minute),
 	}
-	for _, st := range []messages.Stage{messages.StageQueued, messages.StageUploading, messages.StageSubmitted, messages.StageGenerated, messages.StageDownloaded, messages.StageDelivered} {
+	for _, st := range messages.Stages {
 		if !got.Reached.At(st).Equal(want.At(st)) {
 			t.Errorf("%s reached at %v, want %v", st, got.Reached.At(st), want.At(st))
 		}

@@ -269,9 +269,6 @@ func decodeUpdates(status int, raw []byte) ([]models.Update, error) {
 		return nil, &HTTPError{Op: "getUpdates", Status: status}
 	}
 	if r.OK {
-		for i := range r.Result {
-			lighten(&r.Result[i])
-		}
 		return r.Result, nil
 	}
 	switch r.ErrorCode {
@@ -289,12 +286,12 @@ func decodeUpdates(status int, raw []byte) ([]models.Update, error) {
 	return nil, errors.New("telegram: getUpdates: " + strconv.Itoa(r.ErrorCode) + " " + r.Description)
 }
 
-// lighten drops what the bot never reads from an update as it arrives. A callback query carries
+// Lighten drops what the bot never reads from an update as it arrives. A callback query carries
 // the whole message its button was on — text, entities, keyboard, about 2 KB decoded — of which
 // the bot reads which message it was, in which chat, and whether it is still accessible (its
 // date). An actor keeps the last message it handled for as long as it lives (hollywood's
 // context), so without this every seller with a job in flight kept their last tap's message.
-func lighten(u *models.Update) {
+func Lighten(u *models.Update) {
 	cq := u.CallbackQuery
 	if cq == nil || cq.Message.Message == nil {
 		return

@@ -63,7 +63,6 @@ func turnOf(ctx context.Context, chatID int64) *turn {
 // waiter is an entry in the line for the global budget: a chat waiting to start a turn, or a turn
 // waiting for another slot.
 type waiter struct {
-	chat  *chat
 	worth worth
 	seq   uint64 // the posting order of the call it waits for: oldest first within a worth
 	grant func() // called with g.mu held when the slot is granted
@@ -234,7 +233,7 @@ func (g *Gateway) ready(c *chat) {
 		})
 		return
 	}
-	c.waiting = &waiter{chat: c, worth: c.best(), seq: c.head().seq, grant: func() { g.start(c) }}
+	c.waiting = &waiter{worth: c.best(), seq: c.head().seq, grant: func() { g.start(c) }}
 	g.join(c.waiting)
 	g.pump()
 }
@@ -357,7 +356,7 @@ func (g *Gateway) slot(ctx context.Context, t *turn) error {
 		}
 	}
 	granted := make(chan struct{})
-	w := &waiter{chat: c, worth: t.worth, seq: t.seq, grant: func() { close(granted) }}
+	w := &waiter{worth: t.worth, seq: t.seq, grant: func() { close(granted) }}
 	g.mu.Lock()
 	g.again = append(g.again, w)
 	g.pump()
