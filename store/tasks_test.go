@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"neurocards/messages"
 )
@@ -214,9 +215,14 @@ func TestTaskSlotBoundsTasksOnTheirWay(t *testing.T) {
 		}
 		done = append(done, d)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.TaskSlot(ctx); !errors.Is(err, context.Canceled) {
+	// An attempt with time left waits, and gives up when its time is over.
+	full := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err := s.TaskSlot(ctx)
+		return err
+	}
+	if err := full(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a slot beyond %d: %v, want a wait that ends with the attempt", Unrecorded, err)
 	}
 	got := make(chan error, 1)
@@ -229,8 +235,8 @@ func TestTaskSlotBoundsTasksOnTheirWay(t *testing.T) {
 	}()
 	select {
 	case err := <-got:
-		t.Fatalf("a slot beyond %d was given at once (%v)", Unrecorded, err)
-	default:
+		t.Fatalf("a slot beyond %d was given while all were taken (%v)", Unrecorded, err)
+	case <-time.After(50 * time.Millisecond): // still waiting, as it must
 	}
 	done[0]()
 	done[0]() // giving a place back twice frees it once
@@ -240,7 +246,7 @@ func TestTaskSlotBoundsTasksOnTheirWay(t *testing.T) {
 	if _, err := s.TaskSlot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TaskSlot(ctx); !errors.Is(err, context.Canceled) {
+	if err := full(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("with %d places taken again: %v, want none left", Unrecorded, err)
 	}
 }

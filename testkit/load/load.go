@@ -342,6 +342,7 @@ func (r *run) finish(ctx context.Context, res *Result) {
 	res.CheckOutput, res.CheckExit = string(out), torture.ExitCode(err)
 	if logs, err := os.ReadFile(res.Logs); err == nil {
 		res.Leaks = r.secrets.Leaks(string(logs))
+		res.DataRaces = torture.DataRaces(logs)
 	}
 }
 

@@ -39,6 +39,7 @@ type Result struct {
 	CheckOutput string
 	CheckExit   int
 	Leaks       []string // secrets found in the bot's logs
+	DataRaces   int      // the race detector's reports in the bot's logs (a race-built bot)
 	RunError    string
 
 	WorkDir, Logs, DataDir string
@@ -78,6 +79,9 @@ func (res *Result) Problems() []string {
 	}
 	for _, l := range res.Leaks {
 		p = append(p, l+" in the bot's logs")
+	}
+	if res.DataRaces > 0 {
+		p = append(p, fmt.Sprintf("%d data races reported by the bot", res.DataRaces))
 	}
 	t := res.Targets
 	if t.RSS > 0 && res.RSSWaiting > t.RSS {

@@ -1,6 +1,7 @@
 package torture
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -74,3 +75,7 @@ func ExitCode(err error) int {
 	}
 	return -1
 }
+
+// DataRaces counts the race detector's reports in a bot's output (a bot built with -race that is
+// killed never exits with the detector's code, so its logs are where a race shows).
+func DataRaces(logs []byte) int { return bytes.Count(logs, []byte("WARNING: DATA RACE")) }

@@ -1,7 +1,6 @@
 package torture
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -380,7 +379,7 @@ func (r *run) leaks(res *Result) {
 		res.SecretLeaks = append(res.SecretLeaks, "the bot's logs could not be read: "+err.Error())
 		return
 	}
-	res.DataRaces = bytes.Count(logs, []byte("WARNING: DATA RACE"))
+	res.DataRaces = DataRaces(logs)
 	for _, leak := range r.secrets.Leaks(string(logs)) {
 		res.SecretLeaks = append(res.SecretLeaks, leak+" in the bot's logs")
 	}
