@@ -403,7 +403,7 @@ func (g *Gateway) try(ctx context.Context, method string, chatID int64, retry429
 	t := turnOf(ctx, chatID)
 	for attempt := 0; ; attempt++ {
 		if t != nil {
-			if g.isBlocked(chatID) {
+			if g.isBlocked(t.chat) {
 				return ErrBlocked
 			}
 			if err := g.wait(ctx, t); err != nil {
@@ -414,13 +414,15 @@ func (g *Gateway) try(ctx context.Context, method string, chatID int64, retry429
 		_, err := g.breaker.Execute(func() (any, error) { return nil, call(ctx) })
 		g.observe(method, err, time.Since(start))
 		if t != nil && errors.Is(err, bot.ErrorForbidden) {
-			g.block(chatID)
+			g.block(t.chat)
 		}
 		var tmr *bot.TooManyRequestsError
 		if errors.As(err, &tmr) {
 			after := retryAfter(tmr)
 			g.cfg.Metrics.RateLimited(metrics.Telegram, method, after)
-			g.pause(chatID, after)
+			if t != nil {
+				g.pause(t.chat, after)
+			}
 			g.log.Warn("telegram rate limit", "chat_id", chatID, "retry_after", after)
 			if retry429 && attempt < 3 {
 				if t == nil {
@@ -461,20 +463,19 @@ func (g *Gateway) wait(ctx context.Context, t *turn) error {
 // ErrBlocked is returned, without calling Telegram, for a chat whose seller blocked the bot.
 var ErrBlocked = fmt.Errorf("%w, the seller blocked the bot (remembered)", bot.ErrorForbidden)
 
-func (g *Gateway) isBlocked(chatID int64) bool {
-	c := g.chat(chatID)
+// isBlocked, block and pause act on the chat of the turn a call runs in: the one in g.chats
+// while the turn holds it.
+func (g *Gateway) isBlocked(c *chat) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return c.blocked
 }
 
-func (g *Gateway) block(chatID int64) {
-	c := g.chat(chatID)
+func (g *Gateway) block(c *chat) {
+	chatID := c.id
 	g.mu.Lock()
 	first := !c.blocked
 	c.blocked = true
-	g.mu.Unlock()
-	g.mu.Lock()
 	onBlocked := g.onBlocked
 	g.mu.Unlock()
 	if first {
@@ -502,23 +503,12 @@ func (g *Gateway) Unblock(chatID int64) {
 	g.mu.Unlock()
 }
 
-func (g *Gateway) pause(chatID int64, d time.Duration) {
-	if chatID == 0 {
-		return
-	}
-	c := g.chat(chatID)
+func (g *Gateway) pause(c *chat, d time.Duration) {
 	g.mu.Lock()
 	if t := time.Now().Add(d); t.After(c.notBefore) {
 		c.notBefore = t
 	}
 	g.mu.Unlock()
-}
-
-// chat returns the chat's state, creating it.
-func (g *Gateway) chat(chatID int64) *chat {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.chatLocked(chatID)
 }
 
 // chatLocked returns the chat's state, creating it, and now and then forgets chats that went

@@ -111,8 +111,8 @@ func TestHugeRetryAfterIsCapped(t *testing.T) {
 		if f := Classify(err); f.RetryAfter != MaxRetryAfter {
 			t.Errorf("retry_after %d: the job is told to wait %v, want %v", after, f.RetryAfter, MaxRetryAfter)
 		}
-		c := g.chat(1)
 		g.mu.Lock()
+		c := g.chatLocked(1)
 		pause := c.notBefore.Sub(before)
 		c.notBefore = time.Time{}
 		g.mu.Unlock()
