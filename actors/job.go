@@ -55,9 +55,6 @@ func (a *jobActor) Receive(c *actor.Context) {
 		if m.gen != a.timers[m.t].gen {
 			return
 		}
-		if m.t == tPoll {
-			a.expect(c)
-		}
 		if m.t == tStatusTick && a.s.InLine {
 			a.lineMoved()
 		}
@@ -211,7 +208,8 @@ func (a *jobActor) do(c *actor.Context, eff Effect) {
 	}
 }
 
-// expect tells the machine where the model's results are likely, as the bot has learned.
+// expect tells the machine where the model's results are likely, as the bot has learned: once per
+// answer about the task, which is when the next wait is chosen.
 func (a *jobActor) expect(c *actor.Context) {
 	expected := 4 * time.Minute
 	if k, ok := a.d.Config.Kind(a.s.Job.Kind); ok {
